@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Install every Debian 12 (bookworm) package Conclave needs to build, test,
+# fuzz and run its interop checks. Idempotent: if everything is already
+# installed it does not touch apt at all.
+#
+# Usage: scripts/deps.sh            (as root, or as a user with sudo)
+set -euo pipefail
+
+PACKAGES=(
+	# toolchain
+	build-essential cmake pkg-config git ca-certificates python3
+	# clang for libFuzzer, its sanitizer/fuzzer runtimes, the format check
+	clang libclang-rt-14-dev clang-format
+	# libraries (DESIGN.md §2)
+	libssl-dev libre-dev libsrtp2-dev libsqlite3-dev libpq-dev libopus-dev
+	# test and interop tools (shared/interop/README.md)
+	tshark sip-tester valgrind
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null ||
+		true)
+	if [[ "$status" != "installed" ]]; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "deps.sh: all ${#PACKAGES[@]} packages already installed"
+	exit 0
+fi
+
+echo "deps.sh: installing: ${missing[*]}"
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=(sudo)
+	else
+		echo "deps.sh: not root and sudo not found; install as root:" >&2
+		echo "  apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# tshark asks whether non-root users may capture; answer "no" up front.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	"${SUDO[@]}" debconf-set-selections
+
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "${missing[@]}"
+
+echo "deps.sh: done"
