@@ -109,4 +109,14 @@ CC_MUST_USE enum cc_err cc_hex_decode(const char *hex, uint8_t *out,
 				      size_t cap, size_t *outlen);
 void cc_hex_encode(const uint8_t *p, size_t n, char *out /* 2n+1 */);
 
+/** Base64 (RFC 4648, with padding), as in SDP a=key-mgmt (RFC 4567).
+ *  encode writes a NUL-terminated string of 4*ceil(n/3) chars into out. */
+CC_MUST_USE enum cc_err cc_b64_encode(const uint8_t *p, size_t n, char *out,
+				      size_t cap);
+/** Strict decode: whitespace is skipped; any other non-alphabet byte,
+ *  bad padding or a length not a multiple of 4 is CC_ERR_MALFORMED. */
+CC_MUST_USE enum cc_err cc_b64_decode(const char *s, size_t slen,
+				      uint8_t *out, size_t cap,
+				      size_t *outlen);
+
 #endif
