@@ -279,6 +279,18 @@ CC_MUST_USE enum cc_err mikey_check_tp_data(const struct mikey_chain *ch,
 CC_MUST_USE enum cc_err mikey_check_flags(uint16_t flags,
 					  struct mikey_diag *diag);
 
+/**
+ * Who may supply session keys (RFC 6043 §4.2.2, §5.2, §6.10;
+ * spec/ambiguities.md A29): a KEMAC sent by the Initiator needs L = 1, one
+ * sent by the Responder M = 1. The sender follows from the data type and
+ * variant. CC_ERR_POLICY (Error no 15) otherwise. Run after the MAC check
+ * and before installing anything.
+ */
+CC_MUST_USE enum cc_err mikey_check_key_supply(const struct mikey_msg *msg,
+					       enum mikey_variant variant,
+					       uint16_t flags,
+					       struct mikey_diag *diag);
+
 /* ---- seal and open (KEMAC + V with RFC 6043 §5.5 coverage) ---------- */
 
 /** What to append to the MAC input (Table 5.2): identities for *_INIT,

@@ -385,3 +385,41 @@ enum cc_err mikey_check_flags(uint16_t f, struct mikey_diag *diag)
 	}
 	return CC_OK;
 }
+
+/* Who sent a Ticket Transfer message, in the roles of the initial exchange */
+static bool sent_by_initiator(uint8_t dt, enum mikey_variant v)
+{
+	bool init = dt == MIKEY_DT_TRANSFER_INIT;
+
+	switch (v) {
+	case MIKEY_UPDATE_BY_R:
+		return !init; /* R starts it, I answers */
+	case MIKEY_INITIAL:
+	case MIKEY_UPDATE_BY_I:
+	default:
+		return init;
+	}
+}
+
+enum cc_err mikey_check_key_supply(const struct mikey_msg *msg,
+				   enum mikey_variant variant, uint16_t flags,
+				   struct mikey_diag *diag)
+{
+	const struct mikey_pl *k;
+	uint8_t dt = msg->hdr.data_type;
+	bool by_i;
+
+	if (dt != MIKEY_DT_TRANSFER_INIT && dt != MIKEY_DT_TRANSFER_RESP)
+		return CC_OK;
+	k = mikey_chain_find(&msg->ch, MIKEY_PT_KEMAC, 0);
+	if (!k)
+		return CC_OK;
+	by_i = sent_by_initiator(dt, variant);
+	if (by_i && !(flags & MIKEY_TPF_L))
+		return lfail(diag, CC_ERR_POLICY, "KEMAC",
+			     "Initiator may not supply keys (L = 0)", k->off);
+	if (!by_i && !(flags & MIKEY_TPF_M))
+		return lfail(diag, CC_ERR_POLICY, "KEMAC",
+			     "Responder may not supply keys (M = 0)", k->off);
+	return CC_OK;
+}
