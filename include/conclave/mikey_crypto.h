@@ -37,7 +37,9 @@ struct mikey_msg_keys {
  * Message-protection keys from a PSK, envelope key, MPKi or MPKr'
  * (RFC 6043 §5.1.2): label = const || 0xFF || csb_id || dir ||
  * len(RANDRi) || RANDRi || len(RANDRr) || RANDRr. dir is MIKEY_LBL_INIT or
- * MIKEY_LBL_RESP. An absent RAND is an empty slice.
+ * MIKEY_LBL_RESP. An absent RAND is an empty slice. The PRF is the HDR's
+ * PRF func (RFC 6043 names none here; spec/ambiguities.md A13); forking,
+ * Vr, TPK and MPK derivations take the Ticket Policy PRF instead.
  */
 CC_MUST_USE enum cc_err
 mikey_derive_msg_keys(enum mikey_prf prf, const uint8_t *inkey,

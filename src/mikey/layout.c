@@ -7,6 +7,11 @@
  * walk them in order. Known payloads that a message does not list are
  * ignored (spec/ambiguities.md A10); General Extensions may appear anywhere
  * before V (RFC 3830 §6.15, A11).
+ *
+ * The HDR V flag is not checked here: RFC 6043 contradicts itself about it
+ * (spec/ambiguities.md A1), so we send V = 1 in REQUEST_INIT/RESOLVE_INIT,
+ * V = F in an initial TRANSFER_INIT, V = "response wanted" in an update,
+ * V = 0 elsewhere, and a receiver reads it only in an update TRANSFER_INIT.
  */
 #include <conclave/mikey.h>
 

@@ -61,7 +61,10 @@ void mikey_msg_algs(const struct mikey_msg *msg, enum mikey_encr *encr,
 /*
  * The MAC input of a message (RFC 6043 §5.5, spec/mikey-ticket.md §6):
  * everything up to the MAC field, without the Initiator Data length and
- * data of a TRANSFER_INIT's TICKET, then the appended extras.
+ * data of a TRANSFER_INIT's TICKET, then the appended extras. The extras
+ * are the callers': ID Data bytes of the identities, never whole IDR
+ * payloads (spec/ambiguities.md A3), or the complete initial message as
+ * received, Initiator Data and MAC included (A7).
  */
 static size_t mac_parts(const uint8_t *buf, const struct mikey_msg *msg,
 			const struct mikey_pl *v,
