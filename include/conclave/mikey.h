@@ -194,6 +194,22 @@ const char *mikey_data_type_name(unsigned v);
 const char *mikey_pt_name(unsigned v);
 const char *mikey_errno_name(unsigned v);
 
+/* ---- General Extension contents (RFC 3830 §6.15, RFC 4563 §4) ------- */
+
+struct mikey_key_id {
+	uint8_t type;
+	struct cc_slice id;
+};
+
+/**
+ * Split the data of a Key ID extension (type 3) into its entries:
+ * Key ID Type (8) || Key ID Length (8) || Key ID, repeated. The decoder
+ * already rejects Key ID data that does not tile exactly.
+ */
+CC_MUST_USE enum cc_err mikey_key_ids_decode(struct cc_slice data,
+					     struct mikey_key_id *out,
+					     size_t max, size_t *n);
+
 /* ---- key data (KEMAC plaintext, RFC 3830 §6.13, RFC 6043 §6.2.1) ----- */
 
 struct mikey_key {

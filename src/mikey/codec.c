@@ -292,14 +292,47 @@ static enum cc_err dec_err(struct cc_rd *rd, struct dctx *dc,
 	return CC_OK;
 }
 
+enum cc_err mikey_key_ids_decode(struct cc_slice data,
+				 struct mikey_key_id *out, size_t max,
+				 size_t *n)
+{
+	struct cc_rd rd;
+	struct mikey_key_id tmp;
+	uint8_t len;
+
+	*n = 0;
+	cc_rd_init(&rd, data.p, data.len);
+	while (cc_rd_left(&rd)) {
+		struct mikey_key_id *k = *n < max && out ? &out[*n] : &tmp;
+
+		if (cc_rd_u8(&rd, &k->type) || cc_rd_u8(&rd, &len) ||
+		    cc_rd_slice(&rd, len, &k->id))
+			return CC_ERR_TRUNCATED;
+		if (!len)
+			return CC_ERR_MALFORMED;
+		(*n)++;
+	}
+	return CC_OK;
+}
+
 static enum cc_err dec_ext(struct cc_rd *rd, struct dctx *dc,
 			   struct mikey_pl *pl)
 {
 	uint16_t n;
+	size_t at, count;
+	enum cc_err err;
 
 	RD(cc_rd_u8(rd, &pl->u.ext.type), "General Ext", "type");
 	RD(cc_rd_u16(rd, &n), "General Ext", "length");
+	at = dc->base + rd->pos;
 	RD(cc_rd_slice(rd, n, &pl->u.ext.data), "General Ext", "data");
+	/* RFC 4563 §4: Key ID entries must tile the data exactly */
+	if (pl->u.ext.type == MIKEY_GENEXT_KEY_ID) {
+		err = mikey_key_ids_decode(pl->u.ext.data, NULL, 0, &count);
+		if (err || !count)
+			return BAD(err ? err : CC_ERR_MALFORMED, "General Ext",
+				   "Key ID entry", at);
+	}
 	return CC_OK;
 }
 
