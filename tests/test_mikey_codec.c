@@ -192,6 +192,12 @@ static void test_diag(void)
 	b[2] = 2; /* PKE: not in the PSK profile */
 	CHECK_ERR(mikey_decode(b, n, &m, &d), CC_ERR_UNSUPPORTED);
 	CHECK(!strcmp(d.field, "next payload"));
+	/* Empty map (RFC 4563) with #CS = 3: nothing to describe them */
+	b[2] = 5;
+	b[8] = 3;
+	b[9] = MIKEY_MAP_EMPTY;
+	CHECK_ERR(mikey_decode(b, n, &m, &d), CC_ERR_MALFORMED);
+	CHECK(!strcmp(d.payload, "HDR") && d.offset == 8);
 }
 
 /* A chain that is full reports it instead of writing past its end. */
@@ -209,8 +215,44 @@ static void test_overflow(void)
 	CHECK_ERR(mikey_encode(&m, &wr), CC_ERR_FULL);
 }
 
+/* A28 KW-PAD with a chain under 16 bytes: padded to RFC 3394's minimum
+ * and still opened (a 4-byte TEK with a 1-byte SPI is a 10-byte chain). */
+static void test_kw_short_chain(void)
+{
+	static const uint8_t key4[4] = { 1, 2, 3, 4 }, spi[1] = { 7 };
+	struct mikey_keys ks = { .n = 1 }, got;
+	struct mikey_msg_keys k;
+	uint8_t plain[32], wrapped[64], open[64];
+	size_t wl = 0, ol = 0;
+	struct cc_wr wr;
+	struct mikey_diag d;
+
+	ks.k[0] = (struct mikey_key){ .type = MIKEY_KEY_TEK,
+				      .kv = MIKEY_KV_SPI,
+				      .key = { key4, 4 },
+				      .spi = { spi, 1 } };
+	cc_wr_init(&wr, plain, sizeof(plain));
+	CHECK_OK(mikey_keys_encode(&ks, &wr));
+	CHECK(wr.pos == 10);
+	CHECK_OK(mikey_derive_msg_keys(MIKEY_PRF_MIKEY1, key4, 4, 1,
+				       MIKEY_LBL_INIT, mikey_str("rand"),
+				       (struct cc_slice){ 0 },
+				       MIKEY_ENCR_AES_KW_128,
+				       MIKEY_MAC_HMAC_SHA1_160, &k));
+	CHECK_OK(mikey_kemac_encrypt(&k, 1, 0, plain, wr.pos, wrapped,
+				     sizeof(wrapped), &wl));
+	CHECK(wl == 24);
+	CHECK_OK(mikey_kemac_decrypt(&k, 1, 0, wrapped, wl, open, sizeof(open),
+				     &ol));
+	CHECK(ol == 16);
+	CHECK_OK(mikey_keys_decode(open, ol, true, &got, &d));
+	CHECK(got.n == 1 && got.k[0].key.len == 4 && got.k[0].spi.p[0] == 7);
+	mikey_msg_keys_wipe(&k);
+}
+
 int main(void)
 {
+	test_kw_short_chain();
 	test_rfc4567_offer();
 	test_timestamps_and_ext();
 	test_keys_interval();

@@ -26,8 +26,8 @@ enum {
 typedef int(bench_run_h)(void *arg);
 
 struct bench_op {
-	const char *name;     /* stable key, also in the JSON output */
-	const char *what;     /* one line: what one operation does */
+	const char *name; /* stable key, also in the JSON output */
+	const char *what; /* one line: what one operation does */
 	bench_run_h *run;
 	const char *baseline; /* name of the op that is its limit, or NULL */
 };
@@ -47,8 +47,8 @@ struct bench_goal {
 };
 
 struct bench_opts {
-	double seconds;     /* per run (0 with ops set) */
-	uint64_t ops;       /* fixed operations per run instead, no warmup */
+	double seconds; /* per run (0 with ops set) */
+	uint64_t ops;   /* fixed operations per run instead, no warmup */
 	unsigned repeat;
 	bool json;
 	const char *filter; /* run only ops whose name contains this */
@@ -56,9 +56,18 @@ struct bench_opts {
 
 struct bench_result {
 	bool enabled;
-	int base;              /* index of the baseline op, -1 if none */
+	int base; /* index of the baseline op, -1 if none */
 	double ns[BENCH_MAX_REPEAT];
+	double cpu_ns[BENCH_MAX_REPEAT]; /* thread CPU time per op, per run */
 	double median_ns, min_ns, max_ns;
+	double median_cpu_ns;  /* median of cpu_ns */
+	double oncpu_pct;      /* thread CPU / wall over all runs (100 = never
+				* preempted) */
+	double ratio_cpu_pct;  /* the same ratio on median CPU time: what
+				* preemption by other processes cannot skew */
+	double ratio_best_pct; /* base min / our min * 100: noise only ever
+				* adds time, so the best runs are the stable
+				* estimate on a shared machine */
 	double ops_s;          /* 1e9 / median_ns */
 	double ratio_pct;      /* base median / our median * 100; 0 = none */
 };

@@ -205,13 +205,17 @@ void pr_u(struct pr *p, long off, const char *label, unsigned long long v,
 void pr_x(struct pr *p, long off, const char *label, unsigned long long v,
 	  int width)
 {
-	if (p->json) {
+	if (p->json && width > 8) {
+		/* 64-bit values exceed JSON's exact integers (2^53) */
+		json_member(p, key_of(p, label));
+		fprintf(p->f, "\"0x%0*llx\"", width, v);
+	} else if (p->json) {
 		json_member(p, key_of(p, label));
 		fprintf(p->f, "%llu", v);
-		return;
+	} else {
+		text_lead(p, abs_off(p, off));
+		fprintf(p->f, "%s = 0x%0*llx\n", label, width, v);
 	}
-	text_lead(p, abs_off(p, off));
-	fprintf(p->f, "%s = 0x%0*llx\n", label, width, v);
 }
 
 void pr_s(struct pr *p, long off, const char *label, const char *s)
@@ -288,8 +292,7 @@ void pr_text_or_hex(struct pr *p, long off, const char *label,
 		return;
 	}
 	text_lead(p, abs_off(p, off));
-	fprintf(p->f, "%s = \"%.*s\"\n", label, (int)s.len,
-		(const char *)s.p);
+	fprintf(p->f, "%s = \"%.*s\"\n", label, (int)s.len, (const char *)s.p);
 }
 
 void pr_status(struct pr *p, const char *label, const char *status)

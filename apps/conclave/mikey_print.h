@@ -13,7 +13,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum { PR_NO_OFF = -1, PR_MAX_DEPTH = 24 };
+enum {
+	PR_NO_OFF = -1,
+	PR_MAX_DEPTH = 24
+};
 
 struct pr {
 	FILE *f;

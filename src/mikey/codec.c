@@ -150,7 +150,10 @@ static enum cc_err dec_hdr(struct cc_rd *rd, struct dctx *dc,
 		}
 		return CC_OK;
 	case MIKEY_MAP_EMPTY:
-		/* RFC 4563 §5: no map info; policy conveyed elsewhere */
+		/* RFC 4563 §5: no map info, so no crypto session to count */
+		if (h->ncs)
+			return BAD(CC_ERR_MALFORMED, "HDR",
+				   "#CS (must be 0 with the Empty map)", 8);
 		return CC_OK;
 	case MIKEY_MAP_GENERIC_ID:
 		for (i = 0; i < h->ncs; i++) {

@@ -71,13 +71,9 @@ enum cc_err mikey_build_error(const struct mikey_hdr *failed,
 	struct mikey_msg *msg = &m;
 	struct mikey_pl *pl;
 
-	memset(&msg->hdr, 0, sizeof(msg->hdr));
-	msg->ch.n = 0;
-	msg->hdr.version = MIKEY_VERSION;
-	msg->hdr.data_type = MIKEY_DT_ERROR;
-	msg->hdr.prf = failed ? failed->prf : 0;
-	msg->hdr.csb_id = failed ? failed->csb_id : 0;
-	msg->hdr.map_type = MIKEY_MAP_EMPTY;
+	mikey_msg_init(msg, MIKEY_DT_ERROR, false,
+		       failed ? (enum mikey_prf)failed->prf : MIKEY_PRF_MIKEY1,
+		       failed ? failed->csb_id : 0, MIKEY_MAP_EMPTY);
 	pl = mikey_chain_add(&msg->ch, MIKEY_PT_T);
 	pl->u.t.type = MIKEY_TS_NTP_UTC;
 	pl->u.t.value = now_ntp;

@@ -94,15 +94,20 @@ static enum cc_err dec_one(struct cc_rd *rd, struct mikey_key *k,
 	return dec_kv(rd, k, diag);
 }
 
-/* KW-PAD (spec/ambiguities.md A28): at most 7 trailing zero bytes. */
+/*
+ * KW-PAD (spec/ambiguities.md A28): at most 7 trailing zero bytes -- or,
+ * when the sender had to pad a chain shorter than 16 bytes up to RFC 3394's
+ * 16-byte minimum, everything after the chain up to those 16 bytes.
+ */
 static enum cc_err check_pad(const struct cc_rd *rd, bool allow_pad,
 			     struct mikey_diag *diag)
 {
 	size_t i, left = cc_rd_left(rd);
+	size_t most = rd->len == 16 ? 15 : 7;
 
 	if (!left)
 		return CC_OK;
-	if (!allow_pad || left > 7)
+	if (!allow_pad || left > most)
 		return kfail(diag, CC_ERR_TRAILING, "bytes after last key",
 			     rd->pos);
 	for (i = rd->pos; i < rd->len; i++)

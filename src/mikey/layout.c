@@ -345,14 +345,14 @@ enum cc_err mikey_check_layout(const struct mikey_msg *msg,
 	     msg->hdr.data_type == MIKEY_DT_TRANSFER_RESP))
 		err = check_update(&msg->ch, diag);
 	if (!err)
-		err = walk(g, &msg->ch, "mandatory payload missing", diag);
+		err = walk(g, &msg->ch, "mandatory, absent", diag);
 	return err;
 }
 
 enum cc_err mikey_check_tp_data(const struct mikey_chain *ch, bool granted,
 				struct mikey_diag *diag)
 {
-	enum cc_err err = walk(g_tp_data, ch, "TP data", diag);
+	enum cc_err err = walk(g_tp_data, ch, "mandatory in TP data", diag);
 
 	if (err)
 		return err;

@@ -65,6 +65,7 @@ static void build_chain(struct mikey_chain *ch,
 	struct mikey_pl *pl;
 
 	ch->n = 0;
+	ch->overflow = false;
 	(void)mikey_chain_add(ch, MIKEY_PT_THDR);
 	pl = mikey_chain_add(ch, MIKEY_PT_T);
 	pl->u.t = in->t;
