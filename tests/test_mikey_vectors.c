@@ -320,6 +320,40 @@ static void mpki_resp_keys(struct mikey_msg_keys *k)
 	cc_wipe(mpki, sizeof(mpki));
 }
 
+/* The same checks with the prepared key set a CSB keeps (same results). */
+static void receive_keyed(const struct mikey_msg *m, enum mikey_example_id id,
+			  const struct mikey_msg_keys *k,
+			  const struct mikey_mac_extra *x,
+			  const struct mikey_keys *want)
+{
+	struct mikey_keyed *kd = NULL;
+	struct mikey_keys got;
+	struct mikey_diag d;
+	uint8_t plain[256], bad[512];
+	size_t i;
+
+	CHECK_OK(mikey_keyed_alloc(&kd, k));
+	if (!kd)
+		return;
+	CHECK_OK(mikey_verify_keyed(EX(id), m, kd, x));
+	memcpy(bad, ex[id].buf, ex[id].len);
+	bad[12] ^= 1; /* a MAC-covered byte (m still describes the original) */
+	CHECK_ERR(mikey_verify_keyed(bad, ex[id].len, m, kd, x),
+		  CC_ERR_BAD_MAC);
+	CHECK_ERR(mikey_verify_keyed(EX(id), m, kd, NULL), CC_ERR_BAD_MAC);
+	if (want->n) {
+		CHECK_OK(mikey_kemac_open_keyed(m, kd, plain, sizeof(plain),
+						&got, &d));
+		CHECK(got.n == want->n);
+		for (i = 0; i < got.n && i < want->n; i++)
+			CHECK(got.k[i].key.len == want->k[i].key.len &&
+			      !memcmp(got.k[i].key.p, want->k[i].key.p,
+				      got.k[i].key.len));
+	}
+	cc_wipe(plain, sizeof(plain));
+	mikey_keyed_free(kd);
+}
+
 /* Open and check one Ticket Transfer message at its receiver. `need` is
  * the flag that lets its sender supply keys (L for I, M for R). */
 static void receive(enum mikey_example_id id, enum mikey_example_id init,
@@ -350,6 +384,7 @@ static void receive(enum mikey_example_id id, enum mikey_example_id init,
 		      MIKEY_ERR_INVALID_TPPAR);
 		CHECK_OK(mikey_kemac_open(&m, &k, plain, 256, keys, &d));
 	}
+	receive_keyed(&m, id, &k, &x, keys);
 	mikey_msg_keys_wipe(&k);
 }
 

@@ -318,6 +318,7 @@ struct mikey_mac_extra {
 
 struct mikey_seal_opts {
 	const struct mikey_msg_keys *keys;  /* V auth key, KEMAC encr/salt */
+	struct mikey_keyed *keyed;          /* or the same, prepared (faster) */
 	const struct mikey_keys *kemac;     /* plaintext for the KEMAC, if any */
 	struct mikey_mac_extra extra;
 	/* Key forking (I = 1) in a TRANSFER_INIT: build Initiator Data with
@@ -347,6 +348,12 @@ CC_MUST_USE enum cc_err mikey_verify(const uint8_t *buf, size_t len,
 				     const struct mikey_msg_keys *keys,
 				     const struct mikey_mac_extra *extra);
 
+/** mikey_verify with a prepared key set (mikey_keyed_alloc). */
+CC_MUST_USE enum cc_err mikey_verify_keyed(const uint8_t *buf, size_t len,
+					   const struct mikey_msg *msg,
+					   struct mikey_keyed *kd,
+					   const struct mikey_mac_extra *extra);
+
 /**
  * Decrypt and parse the message's KEMAC (the first one in the chain).
  * Key slices point into plain (secret: wipe it after use).
@@ -356,6 +363,13 @@ CC_MUST_USE enum cc_err mikey_kemac_open(const struct mikey_msg *msg,
 					 uint8_t *plain, size_t cap,
 					 struct mikey_keys *out,
 					 struct mikey_diag *diag);
+
+/** mikey_kemac_open with a prepared key set. */
+CC_MUST_USE enum cc_err mikey_kemac_open_keyed(const struct mikey_msg *msg,
+					       struct mikey_keyed *kd,
+					       uint8_t *plain, size_t cap,
+					       struct mikey_keys *out,
+					       struct mikey_diag *diag);
 
 /** 64-bit timestamp of the message's T payload for IVs (A2, A20). */
 CC_MUST_USE enum cc_err mikey_msg_t64(const struct mikey_msg *msg,

@@ -152,4 +152,39 @@ CC_MUST_USE enum cc_err mikey_mac_verify(enum mikey_mac alg,
 /** Wipe a key set. */
 void mikey_msg_keys_wipe(struct mikey_msg_keys *k);
 
+/*
+ * A key set made ready for many messages: the HMAC inner/outer digest
+ * states and the AES-CM key schedule are computed once, so each message
+ * costs only its hashing and counter-mode work. A CSB keeps one for the
+ * TRANSFER_RESP / update keys (RFC 6043 §5.2 reuses them for every CSB
+ * update). Use from one thread at a time.
+ */
+struct mikey_keyed;
+
+/** Prepare k (copied; the caller may wipe its own copy afterwards). */
+CC_MUST_USE enum cc_err mikey_keyed_alloc(struct mikey_keyed **kp,
+					  const struct mikey_msg_keys *k);
+/** Wipe and free (NULL is fine). */
+void mikey_keyed_free(struct mikey_keyed *kd);
+/** The keys a prepared set was made from. */
+const struct mikey_msg_keys *mikey_keyed_keys(const struct mikey_keyed *kd);
+/** MAC with the prepared auth key, as mikey_mac_compute. */
+CC_MUST_USE enum cc_err mikey_keyed_mac(struct mikey_keyed *kd,
+					const struct cc_slice *parts,
+					size_t nparts, uint8_t *mac);
+/** Constant-time check, as mikey_mac_verify. */
+CC_MUST_USE enum cc_err mikey_keyed_mac_verify(struct mikey_keyed *kd,
+					       const struct cc_slice *parts,
+					       size_t nparts,
+					       const uint8_t *mac,
+					       size_t mac_len);
+/** KEMAC encryption / decryption with the prepared key schedule. */
+CC_MUST_USE enum cc_err mikey_keyed_kemac_crypt(struct mikey_keyed *kd,
+						bool encrypt, uint32_t csb_id,
+						uint64_t t64,
+						const uint8_t *in,
+						size_t in_len, uint8_t *out,
+						size_t out_cap,
+						size_t *out_len);
+
 #endif

@@ -10,10 +10,11 @@
  * The PRF keys each 256-bit inkey chunk once and reuses it for all 2m
  * HMACs of every label it is asked for.
  */
-#include <conclave/mikey_crypto.h>
+#include "keyed.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -583,6 +584,74 @@ enum cc_err mikey_mac_verify(enum mikey_mac alg, const uint8_t *key,
 	if (mac_len != mikey_mac_len(alg) || (!mac && mac_len))
 		return CC_ERR_BAD_MAC;
 	err = mikey_mac_compute(alg, key, key_len, parts, nparts, want);
+	if (!err && !cc_ct_equal(want, mac, mac_len))
+		err = CC_ERR_BAD_MAC;
+	cc_wipe(want, sizeof(want));
+	return err;
+}
+
+/* ---- prepared key sets (keyed.h) ------------------------------------------ */
+
+struct mikey_hmac {
+	struct hmac h;
+};
+
+enum cc_err mikey_keyed_mac_init(struct mikey_keyed *kd)
+{
+	enum mikey_mac alg = kd->k.mac_alg;
+	enum cc_err err;
+
+	if (!mac_known(alg))
+		return CC_ERR_UNSUPPORTED;
+	if (alg == MIKEY_MAC_NULL)
+		return CC_OK;
+	kd->mac = calloc(1, sizeof(*kd->mac));
+	if (!kd->mac)
+		return CC_ERR_NOMEM;
+	err = hmac_new(&kd->mac->h, alg == MIKEY_MAC_HMAC_SHA256_256);
+	if (!err)
+		err = hmac_setkey(&kd->mac->h, kd->k.auth,
+				  mikey_mac_key_len(alg));
+	return err;
+}
+
+void mikey_keyed_mac_free(struct mikey_keyed *kd)
+{
+	if (!kd->mac)
+		return;
+	hmac_free(&kd->mac->h);
+	free(kd->mac);
+	kd->mac = NULL;
+}
+
+enum cc_err mikey_keyed_mac(struct mikey_keyed *kd,
+			    const struct cc_slice *parts, size_t nparts,
+			    uint8_t *mac)
+{
+	size_t i;
+
+	if (!kd || !mac || (!parts && nparts))
+		return CC_ERR_INVAL;
+	if (!kd->mac)
+		return CC_OK; /* NULL MAC: no MAC field */
+	for (i = 0; i < nparts; i++)
+		if (!parts[i].p && parts[i].len)
+			return CC_ERR_INVAL;
+	return hmac_run(&kd->mac->h, parts, nparts, mac);
+}
+
+enum cc_err mikey_keyed_mac_verify(struct mikey_keyed *kd,
+				   const struct cc_slice *parts,
+				   size_t nparts, const uint8_t *mac,
+				   size_t mac_len)
+{
+	uint8_t want[MIKEY_MAX_MAC];
+	enum cc_err err;
+
+	if (!kd || mac_len != mikey_mac_len(kd->k.mac_alg) ||
+	    (!mac && mac_len))
+		return CC_ERR_BAD_MAC;
+	err = mikey_keyed_mac(kd, parts, nparts, want);
 	if (!err && !cc_ct_equal(want, mac, mac_len))
 		err = CC_ERR_BAD_MAC;
 	cc_wipe(want, sizeof(want));

@@ -54,6 +54,7 @@ struct flow {
 	struct mikey_pl_ticket ticket;  /* granted, as the KMS issued it */
 	uint8_t mpki[16];
 	struct mikey_msg_keys xfer_resp_keys; /* also protect CSB updates */
+	struct mikey_keyed *resp;  /* the same, prepared, as a CSB keeps it */
 };
 
 static void key(struct mikey_keys *ks, uint8_t type, const uint8_t *k,
@@ -375,7 +376,8 @@ static enum cc_err update_init(struct flow *f, bool by_r)
 					: MIKEY_EX_UPDATE_I_INIT;
 	struct mikey_msg m;
 	struct mikey_keys ks = { .n = 0 };
-	struct mikey_seal_opts o = { .keys = &f->xfer_resp_keys, .kemac = &ks };
+	/* §8: the prepared TRANSFER_RESP keys of the CSB protect updates */
+	struct mikey_seal_opts o = { .keyed = f->resp, .kemac = &ks };
 	enum cc_err err = CC_OK;
 
 	/* §5.2: same CSB ID, new T, V = response wanted */
@@ -410,7 +412,7 @@ static enum cc_err update_resp(struct flow *f, bool by_r)
 	enum mikey_example_id init = by_r ? MIKEY_EX_UPDATE_R_INIT
 					  : MIKEY_EX_UPDATE_I_INIT;
 	struct mikey_msg m;
-	struct mikey_seal_opts o = { .keys = &f->xfer_resp_keys };
+	struct mikey_seal_opts o = { .keyed = f->resp };
 	enum cc_err err = CC_OK;
 
 	mikey_msg_init(&m, MIKEY_DT_TRANSFER_RESP, false, MIKEY_PRF_MIKEY1,
@@ -495,6 +497,8 @@ enum cc_err mikey_examples_build(struct mikey_example ex[MIKEY_EX__COUNT])
 					    MIKEY_MAC_HMAC_SHA1_160,
 					    &f.xfer_resp_keys);
 	if (!err)
+		err = mikey_keyed_alloc(&f.resp, &f.xfer_resp_keys);
+	if (!err)
 		err = transfer_resp(&f, false);
 	if (!err)
 		err = transfer_resp(&f, true);
@@ -506,6 +510,7 @@ enum cc_err mikey_examples_build(struct mikey_example ex[MIKEY_EX__COUNT])
 		err = update_init(&f, true);
 	if (!err)
 		err = update_resp(&f, true);
+	mikey_keyed_free(f.resp);
 	mikey_msg_keys_wipe(&f.xfer_resp_keys);
 	cc_wipe(f.mpki, sizeof(f.mpki));
 	return err;

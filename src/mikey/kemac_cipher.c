@@ -8,10 +8,11 @@
  * (CC_ERR_BAD_MAC) is told apart from a library failure (CC_ERR_CRYPTO)
  * and the recovered IV is compared in constant time.
  */
-#include <conclave/mikey_crypto.h>
+#include "keyed.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -331,4 +332,76 @@ enum cc_err mikey_kemac_decrypt(const struct mikey_msg_keys *keys,
 	}
 	return kemac_same_len(keys, csb_id, t64, in, in_len, out, out_cap,
 			      out_len);
+}
+
+/* ---- prepared key sets (keyed.h) ------------------------------------------ */
+
+/* AES-CM: key the counter-mode context once; each message sets its IV. */
+enum cc_err mikey_keyed_cipher_init(struct mikey_keyed *kd)
+{
+	const EVP_CIPHER *c;
+
+	if (kd->k.encr_alg != MIKEY_ENCR_AES_CM_128 &&
+	    kd->k.encr_alg != MIKEY_ENCR_AES_CM_256)
+		return CC_OK;
+	c = cipher_get(kd->k.encr_alg);
+	kd->cm = EVP_CIPHER_CTX_new();
+	if (!c || !kd->cm)
+		return CC_ERR_CRYPTO;
+	if (!EVP_EncryptInit_ex(kd->cm, c, NULL, kd->k.encr, NULL))
+		return CC_ERR_CRYPTO;
+	return CC_OK;
+}
+
+void mikey_keyed_cipher_free(struct mikey_keyed *kd)
+{
+	EVP_CIPHER_CTX_free(kd->cm); /* cleanses the key schedule */
+	kd->cm = NULL;
+}
+
+static enum cc_err keyed_cm(struct mikey_keyed *kd, uint32_t csb_id,
+			    uint64_t t64, const uint8_t *in, size_t len,
+			    uint8_t *out)
+{
+	uint8_t iv[IV_LEN];
+	enum cc_err err = CC_ERR_CRYPTO;
+	int n1 = 0, n2 = 0;
+
+	mikey_kemac_iv(kd->k.salt, csb_id, t64, iv);
+	if (len > INT32_MAX)
+		goto out;
+	if (!EVP_EncryptInit_ex(kd->cm, NULL, NULL, NULL, iv) ||
+	    !EVP_EncryptUpdate(kd->cm, out, &n1, in, (int)len) ||
+	    !EVP_EncryptFinal_ex(kd->cm, out + n1, &n2) ||
+	    (size_t)n1 + (size_t)n2 != len)
+		goto out;
+	err = CC_OK;
+out:
+	if (err)
+		cc_wipe(out, len);
+	cc_wipe(iv, sizeof(iv));
+	return err;
+}
+
+enum cc_err mikey_keyed_kemac_crypt(struct mikey_keyed *kd, bool encrypt,
+				    uint32_t csb_id, uint64_t t64,
+				    const uint8_t *in, size_t in_len,
+				    uint8_t *out, size_t out_cap,
+				    size_t *out_len)
+{
+	if (!kd)
+		return CC_ERR_INVAL;
+	if (!kd->cm || !in_len) /* NULL, AES-KW, empty: the plain path */
+		return encrypt ? mikey_kemac_encrypt(&kd->k, csb_id, t64, in,
+						     in_len, out, out_cap,
+						     out_len)
+			       : mikey_kemac_decrypt(&kd->k, csb_id, t64, in,
+						     in_len, out, out_cap,
+						     out_len);
+	if (!in || !out || !out_len)
+		return CC_ERR_INVAL;
+	if (out_cap < in_len)
+		return CC_ERR_SPACE;
+	*out_len = in_len;
+	return keyed_cm(kd, csb_id, t64, in, in_len, out);
 }

@@ -91,17 +91,49 @@ static size_t mac_parts(const uint8_t *buf, const struct mikey_msg *msg,
 	return n;
 }
 
+/* The keys in use: a prepared set if given, else the plain one. */
+static const struct mikey_msg_keys *keys_of(const struct mikey_msg_keys *k,
+					    const struct mikey_keyed *kd)
+{
+	return kd ? mikey_keyed_keys(kd) : k;
+}
+
+static enum cc_err mac_with(const struct mikey_msg_keys *k,
+			    struct mikey_keyed *kd,
+			    const struct cc_slice *parts, size_t n,
+			    uint8_t *mac)
+{
+	if (kd)
+		return mikey_keyed_mac(kd, parts, n, mac);
+	return mikey_mac_compute(k->mac_alg, k->auth,
+				 mikey_mac_key_len(k->mac_alg), parts, n, mac);
+}
+
+static enum cc_err crypt_with(const struct mikey_msg_keys *k,
+			      struct mikey_keyed *kd, bool enc,
+			      uint32_t csb, uint64_t t64, const uint8_t *in,
+			      size_t len, uint8_t *out, size_t cap,
+			      size_t *olen)
+{
+	if (kd)
+		return mikey_keyed_kemac_crypt(kd, enc, csb, t64, in, len, out,
+					       cap, olen);
+	return enc ? mikey_kemac_encrypt(k, csb, t64, in, len, out, cap, olen)
+		   : mikey_kemac_decrypt(k, csb, t64, in, len, out, cap, olen);
+}
+
 static enum cc_err seal_kemac(struct mikey_msg *msg,
 			      const struct mikey_seal_opts *o,
 			      uint8_t *plain, uint8_t *cipher)
 {
 	struct mikey_pl *k = find_pl(&msg->ch, MIKEY_PT_KEMAC);
+	const struct mikey_msg_keys *keys = keys_of(o->keys, o->keyed);
 	struct cc_wr wr;
 	uint64_t t64;
 	size_t clen = 0;
 	enum cc_err err;
 
-	if (!k || !o->keys)
+	if (!k)
 		return CC_ERR_INVAL;
 	err = mikey_msg_t64(msg, &t64);
 	if (err)
@@ -109,12 +141,12 @@ static enum cc_err seal_kemac(struct mikey_msg *msg,
 	cc_wr_init(&wr, plain, SCRATCH);
 	err = mikey_keys_encode(o->kemac, &wr);
 	if (!err)
-		err = mikey_kemac_encrypt(o->keys, msg->hdr.csb_id, t64, plain,
-					  wr.pos, cipher, SCRATCH + 32, &clen);
+		err = crypt_with(keys, o->keyed, true, msg->hdr.csb_id, t64,
+				 plain, wr.pos, cipher, SCRATCH + 32, &clen);
 	cc_wipe(plain, wr.pos);
 	if (err)
 		return err;
-	k->u.kemac.encr_alg = (uint8_t)o->keys->encr_alg;
+	k->u.kemac.encr_alg = (uint8_t)keys->encr_alg;
 	k->u.kemac.encr = (struct cc_slice){ cipher, clen };
 	/* RFC 6043: the V payload authenticates; KEMAC MAC alg is NULL */
 	k->u.kemac.mac_alg = MIKEY_MAC_NULL;
@@ -131,7 +163,7 @@ static size_t init_data_len(enum mikey_mac alg)
 static enum cc_err fill_init_data(uint8_t *id, const uint8_t *vmac,
 				  const struct mikey_seal_opts *o)
 {
-	enum mikey_mac alg = o->keys->mac_alg;
+	enum mikey_mac alg = keys_of(o->keys, o->keyed)->mac_alg;
 	size_t ml = mikey_mac_len(alg);
 	uint8_t vrkey[32];
 	struct cc_slice part;
@@ -159,12 +191,12 @@ static enum cc_err prepare_fork(struct mikey_msg *msg,
 				uint8_t *zeros)
 {
 	struct mikey_pl *t = find_pl(&msg->ch, MIKEY_PT_TICKET);
+	size_t n = init_data_len(keys_of(o->keys, o->keyed)->mac_alg);
 
-	if (!t || msg->hdr.data_type != MIKEY_DT_TRANSFER_INIT || !o->keys)
+	if (!t || msg->hdr.data_type != MIKEY_DT_TRANSFER_INIT)
 		return CC_ERR_INVAL;
-	memset(zeros, 0, init_data_len(o->keys->mac_alg));
-	t->u.ticket.init_data =
-		(struct cc_slice){ zeros, init_data_len(o->keys->mac_alg) };
+	memset(zeros, 0, n);
+	t->u.ticket.init_data = (struct cc_slice){ zeros, n };
 	return CC_OK;
 }
 
@@ -200,9 +232,7 @@ static enum cc_err seal_mac(struct mikey_msg *msg,
 	enum cc_err err;
 
 	n = mac_parts(buf, msg, v, &o->extra, parts);
-	err = mikey_mac_compute(o->keys->mac_alg, o->keys->auth,
-				mikey_mac_key_len(o->keys->mac_alg), parts, n,
-				buf + v->off + 2);
+	err = mac_with(o->keys, o->keyed, parts, n, buf + v->off + 2);
 	if (err || !o->fork_mpkr)
 		return err;
 	t = mikey_chain_find(&msg->ch, MIKEY_PT_TICKET, 0);
@@ -216,14 +246,16 @@ enum cc_err mikey_seal(struct mikey_msg *msg, const struct mikey_seal_opts *o,
 {
 	uint8_t plain[SCRATCH], cipher[SCRATCH + 32], zeros[80];
 	struct mikey_pl *v = msg->ch.n ? &msg->ch.pl[msg->ch.n - 1] : NULL;
+	const struct mikey_msg_keys *keys;
 	size_t start = wr->pos;
 	enum cc_err err = CC_OK;
 
-	if (!v || v->type != MIKEY_PT_V || !o || !o->keys)
+	if (!v || v->type != MIKEY_PT_V || !o || (!o->keys && !o->keyed))
 		return CC_ERR_INVAL;
+	keys = keys_of(o->keys, o->keyed);
 	if (!v->u.v.alg)
-		v->u.v.alg = (uint8_t)o->keys->mac_alg;
-	if (v->u.v.alg != o->keys->mac_alg || !o->keys->mac_alg)
+		v->u.v.alg = (uint8_t)keys->mac_alg;
+	if (v->u.v.alg != keys->mac_alg || !keys->mac_alg)
 		return CC_ERR_INVAL;
 	v->u.v.mac = (struct cc_slice){ NULL, 0 };
 	if (o->kemac)
@@ -236,14 +268,14 @@ enum cc_err mikey_seal(struct mikey_msg *msg, const struct mikey_seal_opts *o,
 		err = seal_mac(msg, o, wr, start);
 	if (!err)
 		repoint(msg, wr->p + start);
-	cc_wipe(cipher, sizeof(cipher));
-	return err;
+	return err; /* plain was wiped in seal_kemac; cipher is not secret */
 }
 
-enum cc_err mikey_verify(const uint8_t *buf, size_t len,
-			 const struct mikey_msg *msg,
-			 const struct mikey_msg_keys *keys,
-			 const struct mikey_mac_extra *extra)
+static enum cc_err verify_with(const uint8_t *buf, size_t len,
+			       const struct mikey_msg *msg,
+			       const struct mikey_msg_keys *keys,
+			       struct mikey_keyed *kd,
+			       const struct mikey_mac_extra *extra)
 {
 	const struct mikey_pl *v = last_v(&msg->ch);
 	struct cc_slice parts[6];
@@ -255,9 +287,30 @@ enum cc_err mikey_verify(const uint8_t *buf, size_t len,
 	    v->off + v->len > len)
 		return CC_ERR_BAD_MAC;
 	n = mac_parts(buf, msg, v, extra, parts);
+	if (kd)
+		return mikey_keyed_mac_verify(kd, parts, n, v->u.v.mac.p,
+					      v->u.v.mac.len);
 	return mikey_mac_verify(keys->mac_alg, keys->auth,
 				mikey_mac_key_len(keys->mac_alg), parts, n,
 				v->u.v.mac.p, v->u.v.mac.len);
+}
+
+enum cc_err mikey_verify(const uint8_t *buf, size_t len,
+			 const struct mikey_msg *msg,
+			 const struct mikey_msg_keys *keys,
+			 const struct mikey_mac_extra *extra)
+{
+	return verify_with(buf, len, msg, keys, NULL, extra);
+}
+
+enum cc_err mikey_verify_keyed(const uint8_t *buf, size_t len,
+			       const struct mikey_msg *msg,
+			       struct mikey_keyed *kd,
+			       const struct mikey_mac_extra *extra)
+{
+	if (!kd)
+		return CC_ERR_BAD_MAC;
+	return verify_with(buf, len, msg, mikey_keyed_keys(kd), kd, extra);
 }
 
 static enum cc_err ofail(struct mikey_diag *d, enum cc_err err,
@@ -271,10 +324,11 @@ static enum cc_err ofail(struct mikey_diag *d, enum cc_err err,
 	return err;
 }
 
-enum cc_err mikey_kemac_open(const struct mikey_msg *msg,
+static enum cc_err open_with(const struct mikey_msg *msg,
 			     const struct mikey_msg_keys *keys,
-			     uint8_t *plain, size_t cap,
-			     struct mikey_keys *out, struct mikey_diag *diag)
+			     struct mikey_keyed *kd, uint8_t *plain,
+			     size_t cap, struct mikey_keys *out,
+			     struct mikey_diag *diag)
 {
 	const struct mikey_pl *k = mikey_chain_find(&msg->ch, MIKEY_PT_KEMAC, 0);
 	uint64_t t64;
@@ -291,9 +345,9 @@ enum cc_err mikey_kemac_open(const struct mikey_msg *msg,
 	err = mikey_msg_t64(msg, &t64);
 	if (err)
 		return ofail(diag, err, "no T for the IV", 0);
-	err = mikey_kemac_decrypt(keys, msg->hdr.csb_id, t64,
-				  k->u.kemac.encr.p, k->u.kemac.encr.len, plain,
-				  cap, &plen);
+	err = crypt_with(keys, kd, false, msg->hdr.csb_id, t64,
+			 k->u.kemac.encr.p, k->u.kemac.encr.len, plain, cap,
+			 &plen);
 	if (err)
 		return ofail(diag, err, "encr data", k->off + 4);
 	err = mikey_keys_decode(plain, plen, keys->encr_alg ==
@@ -301,4 +355,25 @@ enum cc_err mikey_kemac_open(const struct mikey_msg *msg,
 	if (err)
 		cc_wipe(plain, plen);
 	return err;
+}
+
+enum cc_err mikey_kemac_open(const struct mikey_msg *msg,
+			     const struct mikey_msg_keys *keys,
+			     uint8_t *plain, size_t cap,
+			     struct mikey_keys *out, struct mikey_diag *diag)
+{
+	if (!keys)
+		return CC_ERR_INVAL;
+	return open_with(msg, keys, NULL, plain, cap, out, diag);
+}
+
+enum cc_err mikey_kemac_open_keyed(const struct mikey_msg *msg,
+				   struct mikey_keyed *kd, uint8_t *plain,
+				   size_t cap, struct mikey_keys *out,
+				   struct mikey_diag *diag)
+{
+	if (!kd)
+		return CC_ERR_INVAL;
+	return open_with(msg, mikey_keyed_keys(kd), kd, plain, cap, out,
+			 diag);
 }
