@@ -95,12 +95,16 @@ static void test_b64(void)
 	static const struct {
 		const char *plain, *b64;
 	} v[] = { /* RFC 4648 §10 */
-		  { "", "" },		  { "f", "Zg==" },
-		  { "fo", "Zm8=" },	  { "foo", "Zm9v" },
-		  { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
-		  { "foobar", "Zm9vYmFy" } };
-	static const char *const bad[] = { "Zg=", "Z===", "Zm9v=Zm9", "Zm9*",
-					   "=Zm9", "Zg==Zg==" };
+		  { "", "" },
+		  { "f", "Zg==" },
+		  { "fo", "Zm8=" },
+		  { "foo", "Zm9v" },
+		  { "foob", "Zm9vYg==" },
+		  { "fooba", "Zm9vYmE=" },
+		  { "foobar", "Zm9vYmFy" }
+	};
+	static const char *const bad[] = { "Zg=",  "Z===", "Zm9v=Zm9",
+					   "Zm9*", "=Zm9", "Zg==Zg==" };
 	char out[32];
 	uint8_t dec[32];
 	size_t i, n;

@@ -44,7 +44,8 @@ static void test_rfc4567_offer(void)
 	      p->u.kemac.mac_alg == MIKEY_MAC_HMAC_SHA1_160 &&
 	      p->u.kemac.mac.len == 20);
 	/* not a MIKEY-TICKET message: the layout check says so */
-	CHECK_ERR(mikey_check_layout(&m, MIKEY_INITIAL, &d), CC_ERR_UNSUPPORTED);
+	CHECK_ERR(mikey_check_layout(&m, MIKEY_INITIAL, &d),
+		  CC_ERR_UNSUPPORTED);
 	CHECK(encode(&m, out, sizeof(out)) == n && !memcmp(out, b, n));
 }
 
@@ -59,11 +60,12 @@ static void test_timestamps_and_ext(void)
 	mikey_msg_init(&m, MIKEY_DT_ERROR, false, MIKEY_PRF_HMAC_SHA256,
 		       0x01020304, MIKEY_MAP_SRTP_ID);
 	m.hdr.ncs = 2;
-	m.hdr.cs[0] = (struct mikey_cs){ .cs_id = 1, .ssrc = 0xdeadbeef,
-					 .roc = 7 };
+	m.hdr.cs[0] =
+		(struct mikey_cs){ .cs_id = 1, .ssrc = 0xdeadbeef, .roc = 7 };
 	m.hdr.cs[1] = (struct mikey_cs){ .cs_id = 2, .ssrc = 2, .roc = 9 };
 	mikey_add_t(&m.ch, MIKEY_TS_COUNTER, 0x11223344);
-	mikey_add_tr(&m.ch, MIKEY_TSR_START, MIKEY_TS_NTP, 0x0102030405060708ull);
+	mikey_add_tr(&m.ch, MIKEY_TSR_START, MIKEY_TS_NTP,
+		     0x0102030405060708ull);
 	mikey_add_tr(&m.ch, MIKEY_TSR_REKEY, MIKEY_TS_NTP_UTC_32, 3600);
 	mikey_add_ext(&m.ch, MIKEY_GENEXT_SDP_IDS, mikey_str("mikey"));
 	mikey_add_ext(&m.ch, MIKEY_GENEXT_KEY_ID,
@@ -145,19 +147,25 @@ static void test_sp(void)
 	CHECK(got.val[MIKEY_SRTP_ENCR_ALG] == MIKEY_SRTP_ENCR_AES_GCM);
 	CHECK(got.val[MIKEY_SRTP_AEAD_TAG_LEN] == 16);
 	CHECK(got.val[MIKEY_SRTP_SALT_LEN] == 12);
-	CHECK(got.val[MIKEY_SRTP_KDR] == 1u << 16 && got.vlen[MIKEY_SRTP_KDR] == 3);
+	CHECK(got.val[MIKEY_SRTP_KDR] == 1u << 16 &&
+	      got.vlen[MIKEY_SRTP_KDR] == 3);
 	CHECK(got.present == pol.present);
 	/* a duplicate parameter, an unknown one, a bad length */
 	CHECK_ERR(mikey_srtp_policy_decode(
-			  (struct cc_slice){ (const uint8_t *)"\x00\x01\x01\x00\x01\x01", 6 },
+			  (struct cc_slice){ (const uint8_t *)"\x00\x01\x01\x00"
+							      "\x01\x01",
+					     6 },
 			  &got, &d),
 		  CC_ERR_MALFORMED);
+	CHECK_ERR(
+		mikey_srtp_policy_decode(
+			(struct cc_slice){ (const uint8_t *)"\x15\x01\x01", 3 },
+			&got, &d),
+		CC_ERR_UNSUPPORTED);
 	CHECK_ERR(mikey_srtp_policy_decode(
-			  (struct cc_slice){ (const uint8_t *)"\x15\x01\x01", 3 },
-			  &got, &d),
-		  CC_ERR_UNSUPPORTED);
-	CHECK_ERR(mikey_srtp_policy_decode(
-			  (struct cc_slice){ (const uint8_t *)"\x00\x02\x01\x01", 4 },
+			  (struct cc_slice){ (const uint8_t *)"\x00\x02\x01"
+							      "\x01",
+					     4 },
 			  &got, &d),
 		  CC_ERR_MALFORMED);
 	CHECK(!strcmp(d.field, "param length"));
@@ -167,7 +175,9 @@ static void test_sp(void)
 static void test_diag(void)
 {
 	/* HDR of a TRANSFER_INIT, then a T payload with TS type 9 */
-	static const char hex[] = "010e0580aabbccdd0002" "0009" "0000000000000000";
+	static const char hex[] = "010e0580aabbccdd0002"
+				  "0009"
+				  "0000000000000000";
 	uint8_t b[64];
 	size_t n = hex2bin(hex, b, sizeof(b));
 	struct mikey_diag d = { 0 };
@@ -234,11 +244,10 @@ static void test_kw_short_chain(void)
 	cc_wr_init(&wr, plain, sizeof(plain));
 	CHECK_OK(mikey_keys_encode(&ks, &wr));
 	CHECK(wr.pos == 10);
-	CHECK_OK(mikey_derive_msg_keys(MIKEY_PRF_MIKEY1, key4, 4, 1,
-				       MIKEY_LBL_INIT, mikey_str("rand"),
-				       (struct cc_slice){ 0 },
-				       MIKEY_ENCR_AES_KW_128,
-				       MIKEY_MAC_HMAC_SHA1_160, &k));
+	CHECK_OK(mikey_derive_msg_keys(
+		MIKEY_PRF_MIKEY1, key4, 4, 1, MIKEY_LBL_INIT, mikey_str("rand"),
+		(struct cc_slice){ 0 }, MIKEY_ENCR_AES_KW_128,
+		MIKEY_MAC_HMAC_SHA1_160, &k));
 	CHECK_OK(mikey_kemac_encrypt(&k, 1, 0, plain, wr.pos, wrapped,
 				     sizeof(wrapped), &wl));
 	CHECK(wl == 24);

@@ -605,13 +605,17 @@ static void test_overflow_init(void)
 {
 	static const uint8_t z16[16], spi[4];
 	struct mikey_keys ks = { .n = 1 };
-	struct mikey_pl_ticket t = { .ticket_type = 1, .subtype = 1,
+	struct mikey_pl_ticket t = { .ticket_type = 1,
+				     .subtype = 1,
 				     .version = 1 };
 	struct mikey_ticket_seal_in in = {
-		.tpk = z16, .tpk_len = 16,
+		.tpk = z16,
+		.tpk_len = 16,
 		.encr_alg = MIKEY_ENCR_AES_CM_128,
 		.mac_alg = MIKEY_MAC_HMAC_SHA1_160,
-		.t = { MIKEY_TS_NTP_UTC, 1 }, .rand = S(z16), .keys = &ks,
+		.t = { MIKEY_TS_NTP_UTC, 1 },
+		.rand = S(z16),
+		.keys = &ks,
 	};
 	struct mikey_hdr h = { .version = 1 };
 	uint8_t out[512];

@@ -29,9 +29,9 @@ static void test_bytes(void)
 static void test_sdp_lines(void)
 {
 	static const enum mikey_example_id ids[] = {
-		MIKEY_EX_TRANSFER_INIT,	 MIKEY_EX_TRANSFER_RESP,
+		MIKEY_EX_TRANSFER_INIT,     MIKEY_EX_TRANSFER_RESP,
 		MIKEY_EX_TRANSFER_RESP_KEY, MIKEY_EX_UPDATE_I_INIT,
-		MIKEY_EX_UPDATE_I_RESP,	 MIKEY_EX_UPDATE_R_INIT,
+		MIKEY_EX_UPDATE_I_RESP,     MIKEY_EX_UPDATE_R_INIT,
 		MIKEY_EX_UPDATE_R_RESP,
 	};
 	char b64[1024];
@@ -90,8 +90,8 @@ static bool chain_has_idr(const struct mikey_chain *ch, uint8_t role,
 }
 
 static enum cc_err keys_for(const struct mikey_msg *m, const uint8_t *inkey,
-			    uint8_t dir, struct cc_slice ri,
-			    struct cc_slice rr, struct mikey_msg_keys *k)
+			    uint8_t dir, struct cc_slice ri, struct cc_slice rr,
+			    struct mikey_msg_keys *k)
 {
 	enum mikey_encr e;
 	enum mikey_mac a;
@@ -123,8 +123,9 @@ static void test_kms_request(void)
 	CHECK(idr(&m, MIKEY_IDR_PSK).len == 11);
 	CHECK_OK(keys_for(&m, mikey_ex_psk_alice, MIKEY_LBL_INIT,
 			  randr(&m, MIKEY_RANDR_I), none, &k));
-	x = (struct mikey_mac_extra){ { idr(&m, MIKEY_IDR_I),
-					idr(&m, MIKEY_IDR_KMS) }, 2 };
+	x = (struct mikey_mac_extra){
+		{ idr(&m, MIKEY_IDR_I), idr(&m, MIKEY_IDR_KMS) }, 2
+	};
 	CHECK_OK(mikey_verify(EX(MIKEY_EX_REQUEST_INIT), &m, &k, &x));
 	/* Bob's PSK does not verify Alice's request */
 	CHECK_OK(keys_for(&m, mikey_ex_psk_bob, MIKEY_LBL_INIT,
@@ -232,8 +233,8 @@ static void test_ticket_open(void)
 	CHECK_OK(mikey_ticket_open(&t, tpk_lookup, NULL, plain, sizeof(plain),
 				   &keys, &issued, &d));
 	CHECK(keys.n == 2);
-	check_key(&keys.k[0], MIKEY_KEY_MPK,
-		  "303132333435363738393a3b3c3d3e3f", NULL, "00000000");
+	check_key(&keys.k[0], MIKEY_KEY_MPK, "303132333435363738393a3b3c3d3e3f",
+		  NULL, "00000000");
 	check_key(&keys.k[1], MIKEY_KEY_TGK, TGK_HEX, NULL, "00000001");
 	CHECK(issued.value == NTP_2024_03_01_12 + (1ull << 32));
 	CHECK_ERR(mikey_ticket_open(&t, wrong_lookup, NULL, plain,
@@ -280,8 +281,9 @@ static void test_bob_transfer_init(void)
 	CHECK_OK(mikey_decode(EX(MIKEY_EX_RESOLVE_INIT), &ri, &d));
 	CHECK_OK(keys_for(&ri, mikey_ex_psk_bob, MIKEY_LBL_INIT, none,
 			  randr(&ri, MIKEY_RANDR_R), &k));
-	x = (struct mikey_mac_extra){ { idr(&ri, MIKEY_IDR_R),
-					idr(&ri, MIKEY_IDR_KMS) }, 2 };
+	x = (struct mikey_mac_extra){
+		{ idr(&ri, MIKEY_IDR_R), idr(&ri, MIKEY_IDR_KMS) }, 2
+	};
 	CHECK_OK(mikey_verify(EX(MIKEY_EX_RESOLVE_INIT), &ri, &k, &x));
 	/* Bob verifies the RESOLVE_RESP and learns MPKi */
 	CHECK_OK(mikey_decode(EX(MIKEY_EX_RESOLVE_RESP), &rr, &d));
@@ -295,8 +297,9 @@ static void test_bob_transfer_init(void)
 	/* now the TRANSFER_INIT: MAC excludes Initiator Data, adds ids */
 	CHECK_OK(keys_for(&xi, keys.k[0].key.p, MIKEY_LBL_INIT,
 			  randr(&xi, MIKEY_RANDR_I), none, &k));
-	x = (struct mikey_mac_extra){ { idr(&xi, MIKEY_IDR_I),
-					idr(&xi, MIKEY_IDR_R) }, 2 };
+	x = (struct mikey_mac_extra){
+		{ idr(&xi, MIKEY_IDR_I), idr(&xi, MIKEY_IDR_R) }, 2
+	};
 	CHECK_OK(mikey_verify(EX(MIKEY_EX_TRANSFER_INIT), &xi, &k, &x));
 	/* a TRANSFER_INIT naming someone else as IDRr fails the MAC */
 	x.part[1] = mikey_str("sip:mallory@example.org");
@@ -372,7 +375,8 @@ static void receive(enum mikey_example_id id, enum mikey_example_id init,
 	CHECK_OK(mikey_check_layout(&m, ex[id].variant, &d));
 	if (ids) /* A4: original Initiator first, in both directions */
 		x = (struct mikey_mac_extra){ { mikey_str(mikey_ex_alice),
-						mikey_str(mikey_ex_bob) }, 2 };
+						mikey_str(mikey_ex_bob) },
+					      2 };
 	CHECK_OK(mikey_verify(EX(id), &m, &k, &x));
 	CHECK_OK(mikey_check_key_supply(&m, ex[id].variant, both, &d));
 	if (mikey_chain_find(&m.ch, MIKEY_PT_KEMAC, 0)) {
@@ -429,15 +433,13 @@ static void test_updates(void)
 		check_key(&keys.k[0], MIKEY_KEY_TGK,
 			  "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf", NULL, "00000002");
 		/* the new TGK with the ORIGINAL RANDRi (§9 table) */
-		CHECK_OK(mikey_derive_tek(MIKEY_PRF_MIKEY1, keys.k[0].key.p,
-					  16, MIKEY_C_TEK, 2,
-					  S(mikey_ex_randri_xfer), none, tek,
-					  16));
+		CHECK_OK(mikey_derive_tek(
+			MIKEY_PRF_MIKEY1, keys.k[0].key.p, 16, MIKEY_C_TEK, 2,
+			S(mikey_ex_randri_xfer), none, tek, 16));
 		CHECK_HEX(tek, 16, "584c4a7a21e91fc290d2c6c93e6a42d9");
-		CHECK_OK(mikey_derive_tek(MIKEY_PRF_MIKEY1, keys.k[0].key.p,
-					  16, MIKEY_C_TEK_SALT, 1,
-					  S(mikey_ex_randri_xfer), none, salt,
-					  14));
+		CHECK_OK(mikey_derive_tek(
+			MIKEY_PRF_MIKEY1, keys.k[0].key.p, 16, MIKEY_C_TEK_SALT,
+			1, S(mikey_ex_randri_xfer), none, salt, 14));
 		CHECK_HEX(salt, 14, "d69ed4a1422aab0f3768c686bbb1");
 	}
 	receive(MIKEY_EX_UPDATE_I_RESP, MIKEY_EX_UPDATE_I_INIT, false,

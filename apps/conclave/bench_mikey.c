@@ -70,7 +70,8 @@ struct mb {
 	enum mikey_encr encr;
 	enum mikey_mac mac;
 	struct mikey_msg_keys ki, kr;
-	struct mikey_keyed *kdi, *kdr; /* ki, kr prepared, as a CSB keeps them */
+	struct mikey_keyed *kdi,
+		*kdr; /* ki, kr prepared, as a CSB keeps them */
 	struct mikey_pl_ticket ticket; /* as the REQUEST_RESP carried it */
 	uint8_t upd_plain[PLAIN_MAX];  /* the update's TEK+SALT key data */
 	struct mikey_keys upd_keys;
@@ -126,7 +127,8 @@ static enum cc_err seal_out(struct mb *b, const struct mikey_seal_opts *o)
 static enum cc_err ti_build(struct mb *b, const struct mikey_msg_keys *k,
 			    struct mikey_keyed *kd)
 {
-	struct mikey_seal_opts o = { .keys = k, .keyed = kd,
+	struct mikey_seal_opts o = { .keys = k,
+				     .keyed = kd,
 				     .extra = b->x_ids };
 	struct mikey_chain *ch = &b->msg.ch;
 	struct mikey_pl *pl;
@@ -196,13 +198,14 @@ static enum cc_err receive(struct mb *b, const struct mikey_example *ex,
 	if (!err)
 		err = mikey_check_layout(&b->msg, ex->variant, NULL);
 	if (!err)
-		err = kd ? mikey_verify_keyed(ex->buf, ex->len, &b->msg, kd, x)
-			 : mikey_verify(ex->buf, ex->len, &b->msg, k, x);
+		err = kd ? mikey_verify_keyed(ex->buf, ex->len, &b->msg, kd,
+					      x) :
+			   mikey_verify(ex->buf, ex->len, &b->msg, k, x);
 	if (!err)
 		err = kd ? mikey_kemac_open_keyed(&b->msg, kd, b->plain,
 						  sizeof(b->plain), &b->keys,
-						  NULL)
-			 : mikey_kemac_open(&b->msg, k, b->plain,
+						  NULL) :
+			   mikey_kemac_open(&b->msg, k, b->plain,
 					    sizeof(b->plain), &b->keys, NULL);
 	if (!err && !b->keys.n)
 		err = CC_ERR_MISSING;
@@ -761,7 +764,7 @@ static enum cc_err setup_limit(struct mb *b)
 static bool same_bytes(const struct mb *b, enum mikey_example_id id)
 {
 	return b->out_len == b->ex[id].len &&
-	       !memcmp(b->out, b->ex[id].buf, b->out_len);
+	       cc_ct_equal(b->out, b->ex[id].buf, b->out_len);
 }
 
 /*
@@ -802,7 +805,7 @@ static const char *self_test_aes(struct mb *b)
 	if (!EVP_EncryptInit_ex(b->aes, NULL, NULL, NULL, iv) ||
 	    !EVP_EncryptUpdate(b->aes, got, &n, in->encr.p,
 			       (int)in->encr.len) ||
-	    n != (int)in->encr.len || memcmp(got, b->plain, in->encr.len))
+	    n != (int)in->encr.len || !cc_ct_equal(got, b->plain, in->encr.len))
 		return "limit AES-CTR output differs from kemac_open";
 	OPENSSL_cleanse(got, sizeof(got));
 	cc_wipe(b->plain, sizeof(b->plain));

@@ -105,8 +105,8 @@ CC_MUST_USE bool cc_ct_equal(const void *a, const void *b, size_t n);
 void cc_wipe(void *p, size_t n);
 
 /** Hex helpers (for tools and tests; never used on secrets in logs). */
-CC_MUST_USE enum cc_err cc_hex_decode(const char *hex, uint8_t *out,
-				      size_t cap, size_t *outlen);
+CC_MUST_USE enum cc_err cc_hex_decode(const char *hex, uint8_t *out, size_t cap,
+				      size_t *outlen);
 void cc_hex_encode(const uint8_t *p, size_t n, char *out /* 2n+1 */);
 
 /** Base64 (RFC 4648, with padding), as in SDP a=key-mgmt (RFC 4567).
@@ -115,8 +115,7 @@ CC_MUST_USE enum cc_err cc_b64_encode(const uint8_t *p, size_t n, char *out,
 				      size_t cap);
 /** Strict decode: whitespace is skipped; any other non-alphabet byte,
  *  bad padding or a length not a multiple of 4 is CC_ERR_MALFORMED. */
-CC_MUST_USE enum cc_err cc_b64_decode(const char *s, size_t slen,
-				      uint8_t *out, size_t cap,
-				      size_t *outlen);
+CC_MUST_USE enum cc_err cc_b64_decode(const char *s, size_t slen, uint8_t *out,
+				      size_t cap, size_t *outlen);
 
 #endif

@@ -20,12 +20,12 @@
 #include <conclave/mikey_wire.h>
 
 enum {
-	MIKEY_MAX_CS = 32,      /* crypto sessions per message */
-	MIKEY_MAX_PL = 32,      /* payloads per chain */
-	MIKEY_MAX_POLNO = 8,    /* policies offered per GENERIC-ID CS */
-	MIKEY_MAX_SPI = 16,     /* SPI / MKI bytes */
-	MIKEY_MAX_KEYS = 16,    /* key-data sub-payloads per KEMAC */
-	MIKEY_MAX_MSG = 65535,  /* largest message we build or accept */
+	MIKEY_MAX_CS = 32,     /* crypto sessions per message */
+	MIKEY_MAX_PL = 32,     /* payloads per chain */
+	MIKEY_MAX_POLNO = 8,   /* policies offered per GENERIC-ID CS */
+	MIKEY_MAX_SPI = 16,    /* SPI / MKI bytes */
+	MIKEY_MAX_KEYS = 16,   /* key-data sub-payloads per KEMAC */
+	MIKEY_MAX_MSG = 65535, /* largest message we build or accept */
 };
 
 /** Where a decode failed: payload and field names, byte offset. */
@@ -40,10 +40,10 @@ struct mikey_diag {
 struct mikey_cs {
 	uint8_t cs_id;
 	uint8_t prot;
-	bool s;               /* GENERIC-ID: ROC and SEQ present */
+	bool s; /* GENERIC-ID: ROC and SEQ present */
 	uint8_t npol;
 	uint8_t policies[MIKEY_MAX_POLNO];
-	bool has_ssrc;        /* session data present (SRTP) */
+	bool has_ssrc; /* session data present (SRTP) */
 	uint32_t ssrc;
 	uint32_t roc;
 	uint16_t seq;
@@ -73,7 +73,7 @@ struct mikey_ts {
 /** Payload bodies. Slices point into the decoded buffer. */
 struct mikey_pl_kemac {
 	uint8_t encr_alg;
-	struct cc_slice encr;  /* Encr data (ciphertext) */
+	struct cc_slice encr; /* Encr data (ciphertext) */
 	uint8_t mac_alg;
 	struct cc_slice mac;
 };
@@ -83,7 +83,7 @@ struct mikey_pl_ticket {
 	uint8_t subtype;
 	uint8_t version;
 	uint8_t prf;
-	uint16_t flags;         /* enum mikey_tp_flag, D included */
+	uint16_t flags; /* enum mikey_tp_flag, D included */
 	struct cc_slice tp_data;
 	/* TICKET only (not TP): */
 	struct cc_slice ticket_data;
@@ -91,21 +91,46 @@ struct mikey_pl_ticket {
 };
 
 struct mikey_pl {
-	uint16_t type;  /* enum mikey_pt */
-	size_t off;     /* offset of the payload in the encoded buffer */
-	size_t len;     /* its encoded length */
+	uint16_t type; /* enum mikey_pt */
+	size_t off;    /* offset of the payload in the encoded buffer */
+	size_t len;    /* its encoded length */
 	union {
-		struct mikey_ts t;                     /* T */
-		struct { uint8_t role; struct mikey_ts ts; } tr;  /* TR */
-		struct { uint8_t role; struct cc_slice data; } rand; /* RAND, RANDR */
-		struct { uint8_t role; uint8_t type; struct cc_slice data; } id; /* ID, IDR */
-		struct { uint8_t policy_no; uint8_t prot; struct cc_slice params; } sp;
+		struct mikey_ts t; /* T */
+		struct {
+			uint8_t role;
+			struct mikey_ts ts;
+		} tr; /* TR */
+		struct {
+			uint8_t role;
+			struct cc_slice data;
+		} rand; /* RAND, RANDR */
+		struct {
+			uint8_t role;
+			uint8_t type;
+			struct cc_slice data;
+		} id; /* ID, IDR */
+		struct {
+			uint8_t policy_no;
+			uint8_t prot;
+			struct cc_slice params;
+		} sp;
 		struct mikey_pl_kemac kemac;
-		struct { uint8_t alg; struct cc_slice mac; } v;
-		struct { uint8_t errno_; uint16_t reserved; } err;
-		struct { uint8_t type; struct cc_slice data; } ext;
-		struct mikey_pl_ticket ticket;         /* TP and TICKET */
-		struct { struct cc_slice data; } thdr;
+		struct {
+			uint8_t alg;
+			struct cc_slice mac;
+		} v;
+		struct {
+			uint8_t errno_;
+			uint16_t reserved;
+		} err;
+		struct {
+			uint8_t type;
+			struct cc_slice data;
+		} ext;
+		struct mikey_pl_ticket ticket; /* TP and TICKET */
+		struct {
+			struct cc_slice data;
+		} thdr;
 	} u;
 };
 
@@ -213,12 +238,12 @@ CC_MUST_USE enum cc_err mikey_key_ids_decode(struct cc_slice data,
 /* ---- key data (KEMAC plaintext, RFC 3830 §6.13, RFC 6043 §6.2.1) ----- */
 
 struct mikey_key {
-	uint8_t type;            /* enum mikey_key_type */
-	uint8_t kv;              /* enum mikey_kv */
+	uint8_t type; /* enum mikey_key_type */
+	uint8_t kv;   /* enum mikey_kv */
 	struct cc_slice key;
-	struct cc_slice salt;    /* only for +SALT types */
-	struct cc_slice spi;     /* KV = SPI */
-	struct cc_slice vf, vt;  /* KV = Interval */
+	struct cc_slice salt;   /* only for +SALT types */
+	struct cc_slice spi;    /* KV = SPI */
+	struct cc_slice vf, vt; /* KV = Interval */
 };
 
 struct mikey_keys {
@@ -242,9 +267,9 @@ CC_MUST_USE enum cc_err mikey_keys_encode(const struct mikey_keys *keys,
 /* ---- SRTP security policy (SP payload TLVs, RFC 3830 §6.10.1) -------- */
 
 struct mikey_srtp_policy {
-	uint32_t present;                        /* bit n = param n sent */
-	uint32_t val[MIKEY_SRTP_PARAM__COUNT];   /* big-endian integer value */
-	uint8_t vlen[MIKEY_SRTP_PARAM__COUNT];   /* bytes on the wire */
+	uint32_t present;                      /* bit n = param n sent */
+	uint32_t val[MIKEY_SRTP_PARAM__COUNT]; /* big-endian integer value */
+	uint8_t vlen[MIKEY_SRTP_PARAM__COUNT]; /* bytes on the wire */
 };
 
 /** Parse SRTP policy TLVs. Unknown types / bad lengths are rejected. */
@@ -254,8 +279,7 @@ CC_MUST_USE enum cc_err mikey_srtp_policy_decode(struct cc_slice params,
 
 /** Encode SRTP TLVs in ascending type order. */
 CC_MUST_USE enum cc_err
-mikey_srtp_policy_encode(const struct mikey_srtp_policy *pol,
-			 struct cc_wr *wr);
+mikey_srtp_policy_encode(const struct mikey_srtp_policy *pol, struct cc_wr *wr);
 
 /** Set one SRTP parameter (1-byte value unless vlen says otherwise). */
 void mikey_srtp_policy_set(struct mikey_srtp_policy *pol, unsigned type,
@@ -265,14 +289,13 @@ void mikey_srtp_policy_set(struct mikey_srtp_policy *pol, unsigned type,
 void mikey_srtp_policy_aes_cm_128_sha1_80(struct mikey_srtp_policy *pol);
 void mikey_srtp_policy_aes_128_gcm(struct mikey_srtp_policy *pol);
 
-
 /* ---- layout (payload order per message, spec/mikey-ticket.md §4) ---- */
 
 /** Which exchange a TRANSFER_INIT / TRANSFER_RESP belongs to. */
 enum mikey_variant {
-	MIKEY_INITIAL = 0,   /* the first Ticket Transfer of a CSB */
-	MIKEY_UPDATE_BY_I,   /* CSB update started by the original Initiator */
-	MIKEY_UPDATE_BY_R,   /* CSB update started by the original Responder */
+	MIKEY_INITIAL = 0, /* the first Ticket Transfer of a CSB */
+	MIKEY_UPDATE_BY_I, /* CSB update started by the original Initiator */
+	MIKEY_UPDATE_BY_R, /* CSB update started by the original Responder */
 };
 
 /**
@@ -317,9 +340,9 @@ struct mikey_mac_extra {
 };
 
 struct mikey_seal_opts {
-	const struct mikey_msg_keys *keys;  /* V auth key, KEMAC encr/salt */
-	struct mikey_keyed *keyed;          /* or the same, prepared (faster) */
-	const struct mikey_keys *kemac;     /* plaintext for the KEMAC, if any */
+	const struct mikey_msg_keys *keys; /* V auth key, KEMAC encr/salt */
+	struct mikey_keyed *keyed;         /* or the same, prepared (faster) */
+	const struct mikey_keys *kemac;    /* plaintext for the KEMAC, if any */
 	struct mikey_mac_extra extra;
 	/* Key forking (I = 1) in a TRANSFER_INIT: build Initiator Data with
 	 * Vi and Vr (RFC 6043 §6.10); Vr is keyed from the un-forked MPKr. */
@@ -381,13 +404,13 @@ uint64_t mikey_ts_to64(const struct mikey_ts *ts);
 /* ---- base ticket (Ticket Type 1, RFC 6043 App. A) -------------------- */
 
 struct mikey_ticket_seal_in {
-	const uint8_t *tpk;         /* ticket-protection key */
+	const uint8_t *tpk; /* ticket-protection key */
 	size_t tpk_len;
-	struct cc_slice tpk_id;     /* IDRpsk: names the TPK, so it can rotate */
+	struct cc_slice tpk_id; /* IDRpsk: names the TPK, so it can rotate */
 	enum mikey_encr encr_alg;
 	enum mikey_mac mac_alg;
-	struct mikey_ts t;          /* time of issue */
-	struct cc_slice rand;       /* Ticket Data RAND (>= TPK/MPK length) */
+	struct mikey_ts t;    /* time of issue */
+	struct cc_slice rand; /* Ticket Data RAND (>= TPK/MPK length) */
 	const struct mikey_keys *keys; /* MPK first, then TGK/TEK/GTGK */
 };
 
@@ -395,10 +418,9 @@ struct mikey_ticket_seal_in {
  * Build Ticket Data into out and point t->ticket_data at it. t's policy
  * fields and tp_data must be final: the ticket MAC covers them.
  */
-CC_MUST_USE enum cc_err
-mikey_ticket_seal(struct mikey_pl_ticket *t,
-		  const struct mikey_ticket_seal_in *in, uint8_t *out,
-		  size_t cap);
+CC_MUST_USE enum cc_err mikey_ticket_seal(struct mikey_pl_ticket *t,
+					  const struct mikey_ticket_seal_in *in,
+					  uint8_t *out, size_t cap);
 
 /** Look up a TPK by its id; returns CC_ERR_NOT_FOUND if unknown. */
 typedef enum cc_err(mikey_tpk_lookup_h)(struct cc_slice tpk_id, void *arg,
@@ -409,11 +431,12 @@ typedef enum cc_err(mikey_tpk_lookup_h)(struct cc_slice tpk_id, void *arg,
  * find the TPK by IDRpsk, verify the ticket MAC (CC_ERR_BAD_MAC), decrypt
  * the KEMAC into plain. *issued receives the ticket's T.
  */
-CC_MUST_USE enum cc_err
-mikey_ticket_open(const struct mikey_pl_ticket *t, mikey_tpk_lookup_h *lookup,
-		  void *arg, uint8_t *plain, size_t cap,
-		  struct mikey_keys *keys, struct mikey_ts *issued,
-		  struct mikey_diag *diag);
+CC_MUST_USE enum cc_err mikey_ticket_open(const struct mikey_pl_ticket *t,
+					  mikey_tpk_lookup_h *lookup, void *arg,
+					  uint8_t *plain, size_t cap,
+					  struct mikey_keys *keys,
+					  struct mikey_ts *issued,
+					  struct mikey_diag *diag);
 
 /** Vi MAC of the Initiator Data (alg and MAC), for the Responder's check
  *  against the TRANSFER_INIT's V (RFC 6043 §4.2.3.6, A27). */

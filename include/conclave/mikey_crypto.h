@@ -22,7 +22,7 @@ CC_MUST_USE enum cc_err mikey_prf(enum mikey_prf prf, const uint8_t *inkey,
 size_t mikey_encr_key_len(enum mikey_encr alg);
 size_t mikey_encr_salt_len(enum mikey_encr alg); /* 14 for CM, 8 for KW */
 size_t mikey_mac_key_len(enum mikey_mac alg);
-size_t mikey_mac_len(enum mikey_mac alg);        /* tag bytes: 0, 20, 32 */
+size_t mikey_mac_len(enum mikey_mac alg); /* tag bytes: 0, 20, 32 */
 
 /** encr_key, auth_key, salt_key protecting one MIKEY message. Secret. */
 struct mikey_msg_keys {
@@ -53,19 +53,17 @@ mikey_derive_msg_keys(enum mikey_prf prf, const uint8_t *inkey,
  * 0xFF || 0xFFFFFFFF || 0x05 || len(RAND) || RAND.
  */
 CC_MUST_USE enum cc_err
-mikey_derive_ticket_keys(enum mikey_prf prf, const uint8_t *tpk,
-			 size_t tpk_len, struct cc_slice rand,
-			 enum mikey_encr encr, enum mikey_mac mac,
-			 struct mikey_msg_keys *out);
+mikey_derive_ticket_keys(enum mikey_prf prf, const uint8_t *tpk, size_t tpk_len,
+			 struct cc_slice rand, enum mikey_encr encr,
+			 enum mikey_mac mac, struct mikey_msg_keys *out);
 
 /**
  * MPKi (responder=false) or MPKr (responder=true) from the MPK
  * (RFC 6043 App. A.2.2); out has mpk_len bytes.
  */
-CC_MUST_USE enum cc_err mikey_derive_mpk(enum mikey_prf prf,
-					 const uint8_t *mpk, size_t mpk_len,
-					 struct cc_slice rand, bool responder,
-					 uint8_t *out);
+CC_MUST_USE enum cc_err mikey_derive_mpk(enum mikey_prf prf, const uint8_t *mpk,
+					 size_t mpk_len, struct cc_slice rand,
+					 bool responder, uint8_t *out);
 
 /**
  * TEK (or salt, or other key chosen by constant) for a CS from a TGK, TGK'
@@ -73,10 +71,9 @@ CC_MUST_USE enum cc_err mikey_derive_mpk(enum mikey_prf prf,
  * || len(RANDRi) || RANDRi || len(RANDRr) || RANDRr. Pass an empty slice
  * for a RAND the H/G flags exclude.
  */
-CC_MUST_USE enum cc_err mikey_derive_tek(enum mikey_prf prf,
-					 const uint8_t *tgk, size_t tgk_len,
-					 uint32_t constant, uint8_t cs_id,
-					 struct cc_slice randri,
+CC_MUST_USE enum cc_err mikey_derive_tek(enum mikey_prf prf, const uint8_t *tgk,
+					 size_t tgk_len, uint32_t constant,
+					 uint8_t cs_id, struct cc_slice randri,
 					 struct cc_slice randrr, uint8_t *out,
 					 size_t out_len);
 
@@ -143,8 +140,8 @@ CC_MUST_USE enum cc_err mikey_mac_compute(enum mikey_mac alg,
 					  size_t nparts, uint8_t *mac);
 
 /** Recompute and compare in constant time; CC_ERR_BAD_MAC on mismatch. */
-CC_MUST_USE enum cc_err mikey_mac_verify(enum mikey_mac alg,
-					 const uint8_t *key, size_t key_len,
+CC_MUST_USE enum cc_err mikey_mac_verify(enum mikey_mac alg, const uint8_t *key,
+					 size_t key_len,
 					 const struct cc_slice *parts,
 					 size_t nparts, const uint8_t *mac,
 					 size_t mac_len);
@@ -173,18 +170,13 @@ CC_MUST_USE enum cc_err mikey_keyed_mac(struct mikey_keyed *kd,
 					const struct cc_slice *parts,
 					size_t nparts, uint8_t *mac);
 /** Constant-time check, as mikey_mac_verify. */
-CC_MUST_USE enum cc_err mikey_keyed_mac_verify(struct mikey_keyed *kd,
-					       const struct cc_slice *parts,
-					       size_t nparts,
-					       const uint8_t *mac,
-					       size_t mac_len);
+CC_MUST_USE enum cc_err
+mikey_keyed_mac_verify(struct mikey_keyed *kd, const struct cc_slice *parts,
+		       size_t nparts, const uint8_t *mac, size_t mac_len);
 /** KEMAC encryption / decryption with the prepared key schedule. */
-CC_MUST_USE enum cc_err mikey_keyed_kemac_crypt(struct mikey_keyed *kd,
-						bool encrypt, uint32_t csb_id,
-						uint64_t t64,
-						const uint8_t *in,
-						size_t in_len, uint8_t *out,
-						size_t out_cap,
-						size_t *out_len);
+CC_MUST_USE enum cc_err
+mikey_keyed_kemac_crypt(struct mikey_keyed *kd, bool encrypt, uint32_t csb_id,
+			uint64_t t64, const uint8_t *in, size_t in_len,
+			uint8_t *out, size_t out_cap, size_t *out_len);
 
 #endif

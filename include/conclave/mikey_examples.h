@@ -41,6 +41,6 @@ extern const uint8_t mikey_ex_psk_alice[16], mikey_ex_psk_bob[16],
 	mikey_ex_rand_ticket[16], mikey_ex_randri_req[16],
 	mikey_ex_randri_xfer[16], mikey_ex_randrr_res[16];
 extern const char *const mikey_ex_alice, *const mikey_ex_bob,
-	*const mikey_ex_kms;
+						 *const mikey_ex_kms;
 
 #endif

@@ -7,7 +7,9 @@
 #ifndef CONCLAVE_MIKEY_WIRE_H
 #define CONCLAVE_MIKEY_WIRE_H
 
-enum { MIKEY_VERSION = 1 }; /* RFC 3830 §6.1 */
+enum {
+	MIKEY_VERSION = 1
+}; /* RFC 3830 §6.1 */
 
 /* HDR data type. RFC 3830 Table 6.1.a, RFC 6043 Table 6.1 */
 enum mikey_data_type {
@@ -125,7 +127,10 @@ enum mikey_rand_role {
 };
 
 /* SP Prot type. RFC 3830 Table 6.10.a */
-enum { MIKEY_PROT_SRTP = 0, MIKEY_PROT_TESLA = 1 };
+enum {
+	MIKEY_PROT_SRTP = 0,
+	MIKEY_PROT_TESLA = 1
+};
 
 /* SRTP policy parameter types. RFC 3830 Table 6.10.1.a, RFC 4771, RFC 7714 */
 enum mikey_srtp_param {
@@ -272,7 +277,7 @@ enum {
 enum {
 	MIKEY_HDR_FIXED = 10,
 	MIKEY_SRTP_ID_ENTRY = 9,
-	MIKEY_MAX_KEY = 64,     /* longest key/salt we accept in key data */
+	MIKEY_MAX_KEY = 64, /* longest key/salt we accept in key data */
 	MIKEY_MAX_MAC = 32,
 	MIKEY_CSB_ID_TICKET = 0xFFFFFFFFu, /* RFC 6043 App. A.1 */
 };

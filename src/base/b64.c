@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-static const char alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			       "vwxyz0123456789+/";
 
 enum cc_err cc_b64_encode(const uint8_t *p, size_t n, char *out, size_t cap)
 {
@@ -45,8 +45,8 @@ static int b64val(char c)
 	return q ? (int)(q - alphabet) : -1;
 }
 
-enum cc_err cc_b64_decode(const char *s, size_t slen, uint8_t *out,
-			  size_t cap, size_t *outlen)
+enum cc_err cc_b64_decode(const char *s, size_t slen, uint8_t *out, size_t cap,
+			  size_t *outlen)
 {
 	uint32_t acc = 0;
 	size_t i, got = 0, n = 0, pad = 0;

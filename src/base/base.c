@@ -80,8 +80,8 @@ enum cc_err cc_rd_u32(struct cc_rd *rd, uint32_t *v)
 	if (rd_need(rd, 4))
 		return CC_ERR_TRUNCATED;
 	b = rd->p + rd->pos;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	     (uint32_t)b[2] << 8 | b[3];
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	     b[3];
 	rd->pos += 4;
 	return CC_OK;
 }

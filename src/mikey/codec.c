@@ -26,12 +26,12 @@ struct dctx {
 	size_t base; /* offset of rd->p[0] in the outermost buffer */
 };
 
-#define RD(call, name, field)                                              \
-	do {                                                               \
-		enum cc_err e_ = (call);                                   \
-		if (e_)                                                    \
-			return fail(dc->diag, e_, name, field,             \
-				    dc->base + rd->pos);                   \
+#define RD(call, name, field)                                  \
+	do {                                                   \
+		enum cc_err e_ = (call);                       \
+		if (e_)                                        \
+			return fail(dc->diag, e_, name, field, \
+				    dc->base + rd->pos);       \
 	} while (0)
 
 #define BAD(err, name, field, off) fail(dc->diag, err, name, field, off)
@@ -295,9 +295,8 @@ static enum cc_err dec_err(struct cc_rd *rd, struct dctx *dc,
 	return CC_OK;
 }
 
-enum cc_err mikey_key_ids_decode(struct cc_slice data,
-				 struct mikey_key_id *out, size_t max,
-				 size_t *n)
+enum cc_err mikey_key_ids_decode(struct cc_slice data, struct mikey_key_id *out,
+				 size_t max, size_t *n)
 {
 	struct cc_rd rd;
 	struct mikey_key_id tmp;
@@ -349,8 +348,7 @@ static enum cc_err dec_tr(struct cc_rd *rd, struct dctx *dc,
 	return dec_ts_value(rd, dc, "TR", &pl->u.tr.ts);
 }
 
-static enum cc_err dec_v(struct cc_rd *rd, struct dctx *dc,
-			 struct mikey_pl *pl)
+static enum cc_err dec_v(struct cc_rd *rd, struct dctx *dc, struct mikey_pl *pl)
 {
 	return dec_mac_field(rd, dc, "V", &pl->u.v.alg, &pl->u.v.mac);
 }
@@ -367,8 +365,7 @@ static enum cc_err dec_thdr(struct cc_rd *rd, struct dctx *dc,
 
 /* A nested chain must decode cleanly; used for TP Data / Initiator Data. */
 static enum cc_err check_nested(const struct cc_slice *s, struct dctx *dc,
-				const char *name, const char *field,
-				size_t at)
+				const char *name, const char *field, size_t at)
 {
 	struct mikey_chain ch;
 	struct mikey_diag sub = { 0 };
@@ -383,8 +380,8 @@ static enum cc_err check_nested(const struct cc_slice *s, struct dctx *dc,
 	return CC_OK;
 }
 
-static enum cc_err dec_ticket(struct cc_rd *rd, struct dctx *dc,
-			      bool ticket, struct mikey_pl *pl)
+static enum cc_err dec_ticket(struct cc_rd *rd, struct dctx *dc, bool ticket,
+			      struct mikey_pl *pl)
 {
 	const char *name = ticket ? "TICKET" : "TP";
 	struct mikey_pl_ticket *t = &pl->u.ticket;
@@ -475,8 +472,8 @@ static bool pt_known(uint8_t t)
 }
 
 /* Decode payloads starting with type `next` until next payload = 0. */
-static enum cc_err dec_chain(struct cc_rd *rd, struct dctx *dc,
-			     uint16_t next, struct mikey_chain *ch)
+static enum cc_err dec_chain(struct cc_rd *rd, struct dctx *dc, uint16_t next,
+			     struct mikey_chain *ch)
 {
 	ch->n = 0;
 	ch->overflow = false;
@@ -486,11 +483,11 @@ static enum cc_err dec_chain(struct cc_rd *rd, struct dctx *dc,
 		enum cc_err err;
 
 		if (next != MIKEY_PT_THDR && !pt_known((uint8_t)next))
-			return BAD(CC_ERR_UNSUPPORTED, "chain",
-				   "next payload", dc->base + rd->pos);
+			return BAD(CC_ERR_UNSUPPORTED, "chain", "next payload",
+				   dc->base + rd->pos);
 		if (ch->n == MIKEY_MAX_PL)
-			return BAD(CC_ERR_UNSUPPORTED, "chain",
-				   "payload count", dc->base + rd->pos);
+			return BAD(CC_ERR_UNSUPPORTED, "chain", "payload count",
+				   dc->base + rd->pos);
 		pl = &ch->pl[ch->n];
 		memset(pl, 0, sizeof(*pl));
 		pl->type = next;
@@ -506,8 +503,8 @@ static enum cc_err dec_chain(struct cc_rd *rd, struct dctx *dc,
 	return CC_OK;
 }
 
-enum cc_err mikey_decode(const uint8_t *buf, size_t len,
-			 struct mikey_msg *msg, struct mikey_diag *diag)
+enum cc_err mikey_decode(const uint8_t *buf, size_t len, struct mikey_msg *msg,
+			 struct mikey_diag *diag)
 {
 	struct cc_rd rd;
 	struct dctx dc = { diag, 0 };
@@ -517,8 +514,7 @@ enum cc_err mikey_decode(const uint8_t *buf, size_t len,
 	if (!buf || !msg)
 		return fail(diag, CC_ERR_INVAL, "message", "buffer", 0);
 	if (len > MIKEY_MAX_MSG)
-		return fail(diag, CC_ERR_UNSUPPORTED, "message", "length",
-			    0);
+		return fail(diag, CC_ERR_UNSUPPORTED, "message", "length", 0);
 	cc_rd_init(&rd, buf, len);
 	err = dec_hdr(&rd, &dc, &msg->hdr, &first);
 	if (err)
@@ -532,9 +528,8 @@ enum cc_err mikey_decode(const uint8_t *buf, size_t len,
 	return CC_OK;
 }
 
-enum cc_err mikey_decode_chain(const uint8_t *buf, size_t len,
-			       bool first_byte, struct mikey_chain *ch,
-			       struct mikey_diag *diag)
+enum cc_err mikey_decode_chain(const uint8_t *buf, size_t len, bool first_byte,
+			       struct mikey_chain *ch, struct mikey_diag *diag)
 {
 	struct cc_rd rd;
 	struct dctx dc = { diag, 0 };

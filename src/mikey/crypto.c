@@ -641,15 +641,13 @@ enum cc_err mikey_keyed_mac(struct mikey_keyed *kd,
 }
 
 enum cc_err mikey_keyed_mac_verify(struct mikey_keyed *kd,
-				   const struct cc_slice *parts,
-				   size_t nparts, const uint8_t *mac,
-				   size_t mac_len)
+				   const struct cc_slice *parts, size_t nparts,
+				   const uint8_t *mac, size_t mac_len)
 {
 	uint8_t want[MIKEY_MAX_MAC];
 	enum cc_err err;
 
-	if (!kd || mac_len != mikey_mac_len(kd->k.mac_alg) ||
-	    (!mac && mac_len))
+	if (!kd || mac_len != mikey_mac_len(kd->k.mac_alg) || (!mac && mac_len))
 		return CC_ERR_BAD_MAC;
 	err = mikey_keyed_mac(kd, parts, nparts, want);
 	if (!err && !cc_ct_equal(want, mac, mac_len))

@@ -25,8 +25,8 @@ static enum mikey_errno unsupported(const struct mikey_diag *d)
 	if (field_has(d, "ID type"))
 		return MIKEY_ERR_INVALID_ID;
 	if (d && d->payload && !strcmp(d->payload, "SP"))
-		return field_has(d, "prot") ? MIKEY_ERR_INVALID_SP
-					    : MIKEY_ERR_INVALID_SPPAR;
+		return field_has(d, "prot") ? MIKEY_ERR_INVALID_SP :
+					      MIKEY_ERR_INVALID_SPPAR;
 	return MIKEY_ERR_UNSPECIFIED;
 }
 
@@ -63,9 +63,8 @@ enum mikey_errno mikey_errno_for(enum cc_err err)
 	return mikey_errno_for_diag(err, NULL);
 }
 
-enum cc_err mikey_build_error(const struct mikey_hdr *failed,
-			      uint64_t now_ntp, enum mikey_errno errno_,
-			      struct cc_wr *wr)
+enum cc_err mikey_build_error(const struct mikey_hdr *failed, uint64_t now_ntp,
+			      enum mikey_errno errno_, struct cc_wr *wr)
 {
 	struct mikey_msg m;
 	struct mikey_msg *msg = &m;

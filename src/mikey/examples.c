@@ -7,10 +7,13 @@
 
 #include <string.h>
 
-#define SEQ14(b)                                                           \
-	b + 0, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8,     \
-		b + 9, b + 10, b + 11, b + 12, b + 13
-#define SEQ16(b) { SEQ14(b), b + 14, b + 15 }
+#define SEQ14(b)                                                              \
+	b + 0, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, \
+		b + 10, b + 11, b + 12, b + 13
+#define SEQ16(b)                         \
+	{                                \
+		SEQ14(b), b + 14, b + 15 \
+	}
 
 const uint8_t mikey_ex_psk_alice[16] = SEQ16(0x00);
 const uint8_t mikey_ex_psk_bob[16] = SEQ16(0x10);
@@ -33,7 +36,7 @@ const char *const mikey_ex_kms = "sip:kms.example.org";
 
 #define T0 0xe98c41c000000000ull /* 2024-03-01 12:00:00 UTC */
 #define SEC(n) ((uint64_t)(n) << 32)
-#define TRE 0xe98d9340u           /* 2024-03-02 12:00:00, NTP-UTC-32 */
+#define TRE 0xe98d9340u /* 2024-03-02 12:00:00, NTP-UTC-32 */
 #define CSB_REQ 0x0A0B0C0Du
 #define CSB_XFER 0x1A2B3C4Du
 #define CSB_RES 0x2A2B2C2Du
@@ -51,10 +54,10 @@ struct flow {
 	size_t tp_req_len, tp_granted_len;
 	uint8_t sp[64];
 	size_t sp_len;
-	struct mikey_pl_ticket ticket;  /* granted, as the KMS issued it */
+	struct mikey_pl_ticket ticket; /* granted, as the KMS issued it */
 	uint8_t mpki[16];
 	struct mikey_msg_keys xfer_resp_keys; /* also protect CSB updates */
-	struct mikey_keyed *resp;  /* the same, prepared, as a CSB keeps it */
+	struct mikey_keyed *resp; /* the same, prepared, as a CSB keeps it */
 };
 
 static void key(struct mikey_keys *ks, uint8_t type, const uint8_t *k,
@@ -85,8 +88,8 @@ static void finish(struct flow *f, enum mikey_example_id id,
 }
 
 /* TP Data of §4.1 (desired, with a KEMAC template) or §4.2 (granted). */
-static enum cc_err tp_data(bool desired, uint8_t *out, size_t cap,
-			   size_t *len, uint8_t *tmpl)
+static enum cc_err tp_data(bool desired, uint8_t *out, size_t cap, size_t *len,
+			   uint8_t *tmpl)
 {
 	struct mikey_chain ch = { .n = 0 };
 	struct mikey_keys ks = { .n = 0 };
@@ -94,8 +97,10 @@ static enum cc_err tp_data(bool desired, uint8_t *out, size_t cap,
 	struct cc_wr wr;
 	enum cc_err err;
 
-	mikey_add_idr(&ch, MIKEY_IDR_KMS, MIKEY_ID_URI, mikey_str(mikey_ex_kms));
-	mikey_add_idr(&ch, MIKEY_IDR_I, MIKEY_ID_URI, mikey_str(mikey_ex_alice));
+	mikey_add_idr(&ch, MIKEY_IDR_KMS, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_kms));
+	mikey_add_idr(&ch, MIKEY_IDR_I, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_alice));
 	mikey_add_tr(&ch, MIKEY_TSR_END, MIKEY_TS_NTP_UTC_32, TRE);
 	if (desired) {
 		/* RFC 6043 §6.10: a template KEMAC, NULL encr, zero keys */
@@ -136,23 +141,23 @@ static enum cc_err request_init(struct flow *f)
 	uint8_t tmpl[64];
 	enum cc_err err;
 
-	err = tp_data(true, f->tp_req, sizeof(f->tp_req), &f->tp_req_len,
-		      tmpl);
+	err = tp_data(true, f->tp_req, sizeof(f->tp_req), &f->tp_req_len, tmpl);
 	if (!err)
-		err = mikey_derive_msg_keys(MIKEY_PRF_MIKEY1, mikey_ex_psk_alice,
-					    16, CSB_REQ, MIKEY_LBL_INIT,
-					    S(mikey_ex_randri_req),
-					    (struct cc_slice){ 0 },
-					    MIKEY_ENCR_AES_CM_128,
-					    MIKEY_MAC_HMAC_SHA1_160, &k);
+		err = mikey_derive_msg_keys(
+			MIKEY_PRF_MIKEY1, mikey_ex_psk_alice, 16, CSB_REQ,
+			MIKEY_LBL_INIT, S(mikey_ex_randri_req),
+			(struct cc_slice){ 0 }, MIKEY_ENCR_AES_CM_128,
+			MIKEY_MAC_HMAC_SHA1_160, &k);
 	if (err)
 		return err;
 	mikey_msg_init(&m, MIKEY_DT_REQUEST_INIT_PSK, true, MIKEY_PRF_MIKEY1,
 		       CSB_REQ, MIKEY_MAP_EMPTY);
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC, T0);
 	mikey_add_randr(&m.ch, MIKEY_RANDR_I, S(mikey_ex_randri_req));
-	mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI, mikey_str(mikey_ex_alice));
-	mikey_add_idr(&m.ch, MIKEY_IDR_KMS, MIKEY_ID_URI, mikey_str(mikey_ex_kms));
+	mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_alice));
+	mikey_add_idr(&m.ch, MIKEY_IDR_KMS, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_kms));
 	pl = mikey_chain_add(&m.ch, MIKEY_PT_TP);
 	if (pl)
 		set_policy(&pl->u.ticket, f->flags, f->tp_req, f->tp_req_len);
@@ -161,7 +166,8 @@ static enum cc_err request_init(struct flow *f)
 	mikey_add_v(&m.ch);
 	/* Table 5.2: REQUEST_INIT || Identity_i || Identity_kms */
 	o.extra = (struct mikey_mac_extra){
-		{ mikey_str(mikey_ex_alice), mikey_str(mikey_ex_kms) }, 2 };
+		{ mikey_str(mikey_ex_alice), mikey_str(mikey_ex_kms) }, 2
+	};
 	finish(f, MIKEY_EX_REQUEST_INIT, &m, &o, &err);
 	mikey_msg_keys_wipe(&k);
 	return err;
@@ -172,7 +178,8 @@ static enum cc_err issue_ticket(struct flow *f)
 {
 	struct mikey_keys ks = { .n = 0 };
 	struct mikey_ticket_seal_in in = {
-		.tpk = mikey_ex_tpk, .tpk_len = 16,
+		.tpk = mikey_ex_tpk,
+		.tpk_len = 16,
 		.tpk_id = mikey_str("tpk-7"),
 		.encr_alg = MIKEY_ENCR_AES_CM_128,
 		.mac_alg = MIKEY_MAC_HMAC_SHA1_160,
@@ -222,7 +229,8 @@ static enum cc_err kms_resp(struct flow *f, enum mikey_example_id id,
 	key(&ks, MIKEY_KEY_TGK, mikey_ex_tgk, 16, NULL, 0, spi1);
 	mikey_msg_init(&m, dt, false, MIKEY_PRF_MIKEY1, csb, MIKEY_MAP_EMPTY);
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC, t);
-	mikey_add_idr(&m.ch, MIKEY_IDR_KMS, MIKEY_ID_URI, mikey_str(mikey_ex_kms));
+	mikey_add_idr(&m.ch, MIKEY_IDR_KMS, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_kms));
 	if (dt == MIKEY_DT_REQUEST_RESP) {
 		pl = mikey_chain_add(&m.ch, MIKEY_PT_TICKET);
 		if (pl)
@@ -268,12 +276,10 @@ static enum cc_err transfer_init(struct flow *f)
 	err = mikey_srtp_policy_encode(&pol, &wr);
 	f->sp_len = wr.pos;
 	if (!err)
-		err = mikey_derive_msg_keys(MIKEY_PRF_MIKEY1, f->mpki, 16,
-					    CSB_XFER, MIKEY_LBL_INIT,
-					    S(mikey_ex_randri_xfer),
-					    (struct cc_slice){ 0 },
-					    MIKEY_ENCR_AES_CM_128,
-					    MIKEY_MAC_HMAC_SHA1_160, &k);
+		err = mikey_derive_msg_keys(
+			MIKEY_PRF_MIKEY1, f->mpki, 16, CSB_XFER, MIKEY_LBL_INIT,
+			S(mikey_ex_randri_xfer), (struct cc_slice){ 0 },
+			MIKEY_ENCR_AES_CM_128, MIKEY_MAC_HMAC_SHA1_160, &k);
 	if (err)
 		return err;
 	/* A1: V = F of the ticket policy */
@@ -282,15 +288,18 @@ static enum cc_err transfer_init(struct flow *f)
 	err = xfer_map(&m, spi1, true);
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC, T0 + SEC(2));
 	mikey_add_randr(&m.ch, MIKEY_RANDR_I, S(mikey_ex_randri_xfer));
-	mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI, mikey_str(mikey_ex_alice));
-	mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI, mikey_str(mikey_ex_bob));
+	mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_alice));
+	mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_bob));
 	mikey_add_sp(&m.ch, 0, (struct cc_slice){ f->sp, f->sp_len });
 	pl = mikey_chain_add(&m.ch, MIKEY_PT_TICKET);
 	if (pl)
 		pl->u.ticket = f->ticket;
 	mikey_add_v(&m.ch);
 	o.extra = (struct mikey_mac_extra){
-		{ mikey_str(mikey_ex_alice), mikey_str(mikey_ex_bob) }, 2 };
+		{ mikey_str(mikey_ex_alice), mikey_str(mikey_ex_bob) }, 2
+	};
 	finish(f, MIKEY_EX_TRANSFER_INIT, &m, &o, &err);
 	mikey_msg_keys_wipe(&k);
 	return err;
@@ -311,20 +320,20 @@ static enum cc_err resolve_init(struct flow *f)
 	if (err)
 		return err;
 	t = mikey_chain_find(&xi.ch, MIKEY_PT_TICKET, 0);
-	err = mikey_derive_msg_keys(MIKEY_PRF_MIKEY1, mikey_ex_psk_bob, 16,
-				    CSB_RES, MIKEY_LBL_INIT,
-				    (struct cc_slice){ 0 },
-				    S(mikey_ex_randrr_res),
-				    MIKEY_ENCR_AES_CM_128,
-				    MIKEY_MAC_HMAC_SHA1_160, &k);
+	err = mikey_derive_msg_keys(
+		MIKEY_PRF_MIKEY1, mikey_ex_psk_bob, 16, CSB_RES, MIKEY_LBL_INIT,
+		(struct cc_slice){ 0 }, S(mikey_ex_randrr_res),
+		MIKEY_ENCR_AES_CM_128, MIKEY_MAC_HMAC_SHA1_160, &k);
 	if (err || !t)
 		return err ? err : CC_ERR_MISSING;
 	mikey_msg_init(&m, MIKEY_DT_RESOLVE_INIT_PSK, true, MIKEY_PRF_MIKEY1,
 		       CSB_RES, MIKEY_MAP_EMPTY);
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC, T0 + SEC(3));
 	mikey_add_randr(&m.ch, MIKEY_RANDR_R, S(mikey_ex_randrr_res));
-	mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI, mikey_str(mikey_ex_bob));
-	mikey_add_idr(&m.ch, MIKEY_IDR_KMS, MIKEY_ID_URI, mikey_str(mikey_ex_kms));
+	mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_bob));
+	mikey_add_idr(&m.ch, MIKEY_IDR_KMS, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_kms));
 	pl = mikey_chain_add(&m.ch, MIKEY_PT_TICKET);
 	if (pl)
 		pl->u.ticket = t->u.ticket;
@@ -332,7 +341,8 @@ static enum cc_err resolve_init(struct flow *f)
 		      mikey_str("bob-psk-1"));
 	mikey_add_v(&m.ch);
 	o.extra = (struct mikey_mac_extra){
-		{ mikey_str(mikey_ex_bob), mikey_str(mikey_ex_kms) }, 2 };
+		{ mikey_str(mikey_ex_bob), mikey_str(mikey_ex_kms) }, 2
+	};
 	finish(f, MIKEY_EX_RESOLVE_INIT, &m, &o, &err);
 	mikey_msg_keys_wipe(&k);
 	return err;
@@ -341,8 +351,8 @@ static enum cc_err resolve_init(struct flow *f)
 /* §4.6 / §4.7 Bob -> Alice (with the group key when group is set) */
 static enum cc_err transfer_resp(struct flow *f, bool group)
 {
-	enum mikey_example_id id = group ? MIKEY_EX_TRANSFER_RESP_KEY
-					 : MIKEY_EX_TRANSFER_RESP;
+	enum mikey_example_id id = group ? MIKEY_EX_TRANSFER_RESP_KEY :
+					   MIKEY_EX_TRANSFER_RESP;
 	struct mikey_msg m;
 	struct mikey_keys ks = { .n = 0 };
 	struct mikey_seal_opts o = { .keys = &f->xfer_resp_keys };
@@ -352,7 +362,8 @@ static enum cc_err transfer_resp(struct flow *f, bool group)
 		       CSB_XFER, MIKEY_MAP_GENERIC_ID);
 	err = xfer_map(&m, group ? spi3 : spi1, false);
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC, T0 + SEC(5));
-	mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI, mikey_str(mikey_ex_bob));
+	mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI,
+		      mikey_str(mikey_ex_bob));
 	if (group) {
 		/* allowed because M = 1 (A29) */
 		key(&ks, MIKEY_KEY_TEK_SALT, group_tek, 16, group_salt, 14,
@@ -361,9 +372,9 @@ static enum cc_err transfer_resp(struct flow *f, bool group)
 		mikey_add_kemac(&m.ch);
 	}
 	mikey_add_v(&m.ch);
-	o.extra.part[0] = (struct cc_slice){
-		f->ex[MIKEY_EX_TRANSFER_INIT].buf,
-		f->ex[MIKEY_EX_TRANSFER_INIT].len };
+	o.extra.part[0] =
+		(struct cc_slice){ f->ex[MIKEY_EX_TRANSFER_INIT].buf,
+				   f->ex[MIKEY_EX_TRANSFER_INIT].len };
 	o.extra.n = 1;
 	finish(f, id, &m, &o, &err);
 	return err;
@@ -372,8 +383,8 @@ static enum cc_err transfer_resp(struct flow *f, bool group)
 /* §9.1 (by Alice, new TGK) and §10.1 (by Bob, new group TEK+salt) */
 static enum cc_err update_init(struct flow *f, bool by_r)
 {
-	enum mikey_example_id id = by_r ? MIKEY_EX_UPDATE_R_INIT
-					: MIKEY_EX_UPDATE_I_INIT;
+	enum mikey_example_id id = by_r ? MIKEY_EX_UPDATE_R_INIT :
+					  MIKEY_EX_UPDATE_I_INIT;
 	struct mikey_msg m;
 	struct mikey_keys ks = { .n = 0 };
 	/* §8: the prepared TRANSFER_RESP keys of the CSB protect updates */
@@ -388,18 +399,23 @@ static enum cc_err update_init(struct flow *f, bool by_r)
 		    by_r ? 0xe98c467000000000ull : 0xe98c441800000000ull);
 	/* A4: roles keep their original meaning in either direction */
 	if (by_r) {
-		mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI, mikey_str(mikey_ex_bob));
-		mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI, mikey_str(mikey_ex_alice));
+		mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI,
+			      mikey_str(mikey_ex_bob));
+		mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI,
+			      mikey_str(mikey_ex_alice));
 		key(&ks, MIKEY_KEY_TEK_SALT, new_tek, 16, new_salt, 14, spi2);
 	} else {
-		mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI, mikey_str(mikey_ex_alice));
-		mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI, mikey_str(mikey_ex_bob));
+		mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI,
+			      mikey_str(mikey_ex_alice));
+		mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI,
+			      mikey_str(mikey_ex_bob));
 		key(&ks, MIKEY_KEY_TGK, new_tgk, 16, NULL, 0, spi2);
 	}
 	mikey_add_kemac(&m.ch);
 	mikey_add_v(&m.ch);
 	o.extra = (struct mikey_mac_extra){
-		{ mikey_str(mikey_ex_alice), mikey_str(mikey_ex_bob) }, 2 };
+		{ mikey_str(mikey_ex_alice), mikey_str(mikey_ex_bob) }, 2
+	};
 	finish(f, id, &m, &o, &err);
 	return err;
 }
@@ -407,10 +423,10 @@ static enum cc_err update_init(struct flow *f, bool by_r)
 /* §9.2 (Bob answers) and §10.2 (Alice answers) */
 static enum cc_err update_resp(struct flow *f, bool by_r)
 {
-	enum mikey_example_id id = by_r ? MIKEY_EX_UPDATE_R_RESP
-					: MIKEY_EX_UPDATE_I_RESP;
-	enum mikey_example_id init = by_r ? MIKEY_EX_UPDATE_R_INIT
-					  : MIKEY_EX_UPDATE_I_INIT;
+	enum mikey_example_id id = by_r ? MIKEY_EX_UPDATE_R_RESP :
+					  MIKEY_EX_UPDATE_I_RESP;
+	enum mikey_example_id init = by_r ? MIKEY_EX_UPDATE_R_INIT :
+					    MIKEY_EX_UPDATE_I_INIT;
 	struct mikey_msg m;
 	struct mikey_seal_opts o = { .keyed = f->resp };
 	enum cc_err err = CC_OK;
@@ -421,9 +437,11 @@ static enum cc_err update_resp(struct flow *f, bool by_r)
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC,
 		    by_r ? 0xe98c467100000000ull : 0xe98c441900000000ull);
 	if (by_r)
-		mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI, mikey_str(mikey_ex_alice));
+		mikey_add_idr(&m.ch, MIKEY_IDR_I, MIKEY_ID_URI,
+			      mikey_str(mikey_ex_alice));
 	else
-		mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI, mikey_str(mikey_ex_bob));
+		mikey_add_idr(&m.ch, MIKEY_IDR_R, MIKEY_ID_URI,
+			      mikey_str(mikey_ex_bob));
 	mikey_add_v(&m.ch);
 	o.extra.part[0] = (struct cc_slice){ f->ex[init].buf, f->ex[init].len };
 	o.extra.n = 1;
@@ -444,10 +462,14 @@ static void names(struct mikey_example *ex)
 		{ "RESOLVE_RESP", "4.5", MIKEY_INITIAL },
 		{ "TRANSFER_RESP", "4.6", MIKEY_INITIAL },
 		{ "TRANSFER_RESP with group key", "4.7", MIKEY_INITIAL },
-		{ "update TRANSFER_INIT from Initiator", "9.1", MIKEY_UPDATE_BY_I },
-		{ "update TRANSFER_RESP from Responder", "9.2", MIKEY_UPDATE_BY_I },
-		{ "update TRANSFER_INIT from Responder", "10.1", MIKEY_UPDATE_BY_R },
-		{ "update TRANSFER_RESP from Initiator", "10.2", MIKEY_UPDATE_BY_R },
+		{ "update TRANSFER_INIT from Initiator", "9.1",
+		  MIKEY_UPDATE_BY_I },
+		{ "update TRANSFER_RESP from Responder", "9.2",
+		  MIKEY_UPDATE_BY_I },
+		{ "update TRANSFER_INIT from Responder", "10.1",
+		  MIKEY_UPDATE_BY_R },
+		{ "update TRANSFER_RESP from Initiator", "10.2",
+		  MIKEY_UPDATE_BY_R },
 	};
 	size_t i;
 
@@ -489,13 +511,11 @@ enum cc_err mikey_examples_build(struct mikey_example ex[MIKEY_EX__COUNT])
 			       S(mikey_ex_randrr_res));
 	/* §8: TRANSFER_RESP keys from MPKi (dir 0x02) protect the updates */
 	if (!err)
-		err = mikey_derive_msg_keys(MIKEY_PRF_MIKEY1, f.mpki, 16,
-					    CSB_XFER, MIKEY_LBL_RESP,
-					    S(mikey_ex_randri_xfer),
-					    (struct cc_slice){ 0 },
-					    MIKEY_ENCR_AES_CM_128,
-					    MIKEY_MAC_HMAC_SHA1_160,
-					    &f.xfer_resp_keys);
+		err = mikey_derive_msg_keys(
+			MIKEY_PRF_MIKEY1, f.mpki, 16, CSB_XFER, MIKEY_LBL_RESP,
+			S(mikey_ex_randri_xfer), (struct cc_slice){ 0 },
+			MIKEY_ENCR_AES_CM_128, MIKEY_MAC_HMAC_SHA1_160,
+			&f.xfer_resp_keys);
 	if (!err)
 		err = mikey_keyed_alloc(&f.resp, &f.xfer_resp_keys);
 	if (!err)

@@ -394,8 +394,8 @@ enum cc_err mikey_keyed_kemac_crypt(struct mikey_keyed *kd, bool encrypt,
 	if (!kd->cm || !in_len) /* NULL, AES-KW, empty: the plain path */
 		return encrypt ? mikey_kemac_encrypt(&kd->k, csb_id, t64, in,
 						     in_len, out, out_cap,
-						     out_len)
-			       : mikey_kemac_decrypt(&kd->k, csb_id, t64, in,
+						     out_len) :
+				 mikey_kemac_decrypt(&kd->k, csb_id, t64, in,
 						     in_len, out, out_cap,
 						     out_len);
 	if (!in || !out || !out_len)

@@ -17,11 +17,10 @@ static enum cc_err kfail(struct mikey_diag *d, enum cc_err err,
 	return err;
 }
 
-#define KRD(call, field)                                                   \
-	do {                                                               \
-		if (call)                                                  \
-			return kfail(diag, CC_ERR_TRUNCATED, field,        \
-				     rd->pos);                             \
+#define KRD(call, field)                                                      \
+	do {                                                                  \
+		if (call)                                                     \
+			return kfail(diag, CC_ERR_TRUNCATED, field, rd->pos); \
 	} while (0)
 
 static bool has_salt(uint8_t type)
@@ -62,8 +61,8 @@ static enum cc_err dec_kv(struct cc_rd *rd, struct mikey_key *k,
 	}
 }
 
-static enum cc_err dec_one(struct cc_rd *rd, struct mikey_key *k,
-			   uint8_t *next, struct mikey_diag *diag)
+static enum cc_err dec_one(struct cc_rd *rd, struct mikey_key *k, uint8_t *next,
+			   struct mikey_diag *diag)
 {
 	uint8_t b;
 	uint16_t n;

@@ -25,6 +25,8 @@ struct slot {
 	const char *name;
 };
 
+/* The grammars read best one slot per line. */
+/* clang-format off */
 #define ONE(pt, role, name) { pt, role, 1, 1, name }
 #define OPT(pt, role, name) { pt, role, 0, 1, name }
 #define ANY(pt, role, name) { pt, role, 0, 255, name }
@@ -165,6 +167,8 @@ static const struct slot g_tp_data[] = {
 	END,
 };
 
+/* clang-format on */
+
 static enum cc_err lfail(struct mikey_diag *d, enum cc_err err,
 			 const char *payload, const char *field, size_t off)
 {
@@ -227,7 +231,8 @@ static enum cc_err walk(const struct slot *g, const struct mikey_chain *ch,
 		if (!hit) {
 			if (!listed(g, pl))
 				continue; /* A10: ignore the unexpected */
-			return lfail(diag, CC_ERR_ORDER, mikey_pt_name(pl->type),
+			return lfail(diag, CC_ERR_ORDER,
+				     mikey_pt_name(pl->type),
 				     "out of order or repeated", pl->off);
 		}
 		/* Every slot skipped over must be optional. */
@@ -253,13 +258,13 @@ static const struct slot *grammar(uint8_t dt, enum mikey_variant v)
 	case MIKEY_DT_REQUEST_RESP:
 		return g_request_resp;
 	case MIKEY_DT_TRANSFER_INIT:
-		return v == MIKEY_INITIAL     ? g_transfer_init
-		       : v == MIKEY_UPDATE_BY_I ? g_update_init_i
-					      : g_update_init_r;
+		return v == MIKEY_INITIAL     ? g_transfer_init :
+		       v == MIKEY_UPDATE_BY_I ? g_update_init_i :
+						g_update_init_r;
 	case MIKEY_DT_TRANSFER_RESP:
-		return v == MIKEY_INITIAL     ? g_transfer_resp
-		       : v == MIKEY_UPDATE_BY_I ? g_update_resp_r
-					      : g_update_resp_i;
+		return v == MIKEY_INITIAL     ? g_transfer_resp :
+		       v == MIKEY_UPDATE_BY_I ? g_update_resp_r :
+						g_update_resp_i;
 	case MIKEY_DT_RESOLVE_INIT_PSK:
 		return g_resolve_init;
 	case MIKEY_DT_RESOLVE_RESP:
@@ -271,8 +276,7 @@ static const struct slot *grammar(uint8_t dt, enum mikey_variant v)
 	}
 }
 
-static enum cc_err check_hdr(const struct mikey_hdr *h,
-			     struct mikey_diag *diag)
+static enum cc_err check_hdr(const struct mikey_hdr *h, struct mikey_diag *diag)
 {
 	switch (h->data_type) {
 	case MIKEY_DT_REQUEST_INIT_PSK:
@@ -381,8 +385,8 @@ enum cc_err mikey_check_flags(uint16_t f, struct mikey_diag *diag)
 	size_t i;
 
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		bool applies = rules[i].if_set ? (f & rules[i].if_set)
-					       : !(f & rules[i].if_clear);
+		bool applies = rules[i].if_set ? (f & rules[i].if_set) :
+						 !(f & rules[i].if_clear);
 
 		if (applies && !(f & rules[i].need_set))
 			return lfail(diag, CC_ERR_POLICY, "TICKET",

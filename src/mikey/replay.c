@@ -56,7 +56,9 @@ enum cc_err mikey_ts_check(const struct mikey_ts *ts, int64_t now,
 
 /* ---- the cache ------------------------------------------------------ */
 
-enum { KEY_LEN = 24 };
+enum {
+	KEY_LEN = 24
+};
 
 struct entry {
 	uint8_t key[KEY_LEN];
@@ -173,7 +175,8 @@ enum cc_err mikey_replay_add(struct mikey_replay *r,
 
 	if (!t || !make_key(msg, key))
 		return CC_ERR_INVAL;
-	expiry = (t->u.t.type == MIKEY_TS_COUNTER ? now : mikey_ts_unix(&t->u.t)) +
+	expiry = (t->u.t.type == MIKEY_TS_COUNTER ? now :
+						    mikey_ts_unix(&t->u.t)) +
 		 r->skew;
 	for (i = slot_of(r, key); r->tab[i].used; i = (i + 1) & r->mask)
 		if (r->tab[i].expiry >= now &&
@@ -183,8 +186,7 @@ enum cc_err mikey_replay_add(struct mikey_replay *r,
 		purge(r, now);
 		if (r->used >= r->capacity)
 			return CC_ERR_FULL;
-		for (i = slot_of(r, key); r->tab[i].used;
-		     i = (i + 1) & r->mask)
+		for (i = slot_of(r, key); r->tab[i].used; i = (i + 1) & r->mask)
 			;
 	}
 	memcpy(r->tab[i].key, key, KEY_LEN);

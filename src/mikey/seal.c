@@ -7,7 +7,9 @@
 
 #include <string.h>
 
-enum { SCRATCH = 4096 };
+enum {
+	SCRATCH = 4096
+};
 
 static struct mikey_pl *find_pl(struct mikey_chain *ch, uint16_t type)
 {
@@ -51,7 +53,8 @@ enum cc_err mikey_msg_t64(const struct mikey_msg *msg, uint64_t *t64)
 void mikey_msg_algs(const struct mikey_msg *msg, enum mikey_encr *encr,
 		    enum mikey_mac *mac)
 {
-	const struct mikey_pl *k = mikey_chain_find(&msg->ch, MIKEY_PT_KEMAC, 0);
+	const struct mikey_pl *k =
+		mikey_chain_find(&msg->ch, MIKEY_PT_KEMAC, 0);
 	const struct mikey_pl *v = last_v(&msg->ch);
 
 	*encr = k ? (enum mikey_encr)k->u.kemac.encr_alg : MIKEY_ENCR_NULL;
@@ -81,8 +84,8 @@ static size_t mac_parts(const uint8_t *buf, const struct mikey_msg *msg,
 		size_t cut = t->off + t->len - idl;
 
 		parts[n++] = (struct cc_slice){ buf, cut };
-		parts[n++] = (struct cc_slice){ buf + cut + idl,
-						end - cut - idl };
+		parts[n++] =
+			(struct cc_slice){ buf + cut + idl, end - cut - idl };
 	} else {
 		parts[n++] = (struct cc_slice){ buf, end };
 	}
@@ -110,21 +113,20 @@ static enum cc_err mac_with(const struct mikey_msg_keys *k,
 }
 
 static enum cc_err crypt_with(const struct mikey_msg_keys *k,
-			      struct mikey_keyed *kd, bool enc,
-			      uint32_t csb, uint64_t t64, const uint8_t *in,
-			      size_t len, uint8_t *out, size_t cap,
-			      size_t *olen)
+			      struct mikey_keyed *kd, bool enc, uint32_t csb,
+			      uint64_t t64, const uint8_t *in, size_t len,
+			      uint8_t *out, size_t cap, size_t *olen)
 {
 	if (kd)
 		return mikey_keyed_kemac_crypt(kd, enc, csb, t64, in, len, out,
 					       cap, olen);
-	return enc ? mikey_kemac_encrypt(k, csb, t64, in, len, out, cap, olen)
-		   : mikey_kemac_decrypt(k, csb, t64, in, len, out, cap, olen);
+	return enc ? mikey_kemac_encrypt(k, csb, t64, in, len, out, cap, olen) :
+		     mikey_kemac_decrypt(k, csb, t64, in, len, out, cap, olen);
 }
 
 static enum cc_err seal_kemac(struct mikey_msg *msg,
-			      const struct mikey_seal_opts *o,
-			      uint8_t *plain, uint8_t *cipher)
+			      const struct mikey_seal_opts *o, uint8_t *plain,
+			      uint8_t *cipher)
 {
 	struct mikey_pl *k = find_pl(&msg->ch, MIKEY_PT_KEMAC);
 	const struct mikey_msg_keys *keys = keys_of(o->keys, o->keyed);
@@ -170,7 +172,7 @@ static enum cc_err fill_init_data(uint8_t *id, const uint8_t *vmac,
 	enum cc_err err;
 
 	id[0] = MIKEY_PT_V;
-	id[1] = MIKEY_PT_V;	/* Vi, followed by Vr */
+	id[1] = MIKEY_PT_V; /* Vi, followed by Vr */
 	id[2] = (uint8_t)alg;
 	memcpy(id + 3, vmac, ml);
 	id[3 + ml] = MIKEY_PT_LAST; /* Vr */
@@ -187,8 +189,7 @@ static enum cc_err fill_init_data(uint8_t *id, const uint8_t *vmac,
 }
 
 static enum cc_err prepare_fork(struct mikey_msg *msg,
-				const struct mikey_seal_opts *o,
-				uint8_t *zeros)
+				const struct mikey_seal_opts *o, uint8_t *zeros)
 {
 	struct mikey_pl *t = find_pl(&msg->ch, MIKEY_PT_TICKET);
 	size_t n = init_data_len(keys_of(o->keys, o->keyed)->mac_alg);
@@ -214,9 +215,8 @@ static void repoint(struct mikey_msg *msg, const uint8_t *out)
 			pl->u.v.mac = (struct cc_slice){ out + pl->off + 2,
 							 pl->len - 2 };
 		else if (pl->type == MIKEY_PT_TICKET)
-			pl->u.ticket.init_data.p =
-				out + pl->off + pl->len -
-				pl->u.ticket.init_data.len;
+			pl->u.ticket.init_data.p = out + pl->off + pl->len -
+						   pl->u.ticket.init_data.len;
 	}
 }
 
@@ -236,8 +236,7 @@ static enum cc_err seal_mac(struct mikey_msg *msg,
 	if (err || !o->fork_mpkr)
 		return err;
 	t = mikey_chain_find(&msg->ch, MIKEY_PT_TICKET, 0);
-	return fill_init_data(buf + t->off + t->len -
-				      t->u.ticket.init_data.len,
+	return fill_init_data(buf + t->off + t->len - t->u.ticket.init_data.len,
 			      buf + v->off + 2, o);
 }
 
@@ -326,11 +325,11 @@ static enum cc_err ofail(struct mikey_diag *d, enum cc_err err,
 
 static enum cc_err open_with(const struct mikey_msg *msg,
 			     const struct mikey_msg_keys *keys,
-			     struct mikey_keyed *kd, uint8_t *plain,
-			     size_t cap, struct mikey_keys *out,
-			     struct mikey_diag *diag)
+			     struct mikey_keyed *kd, uint8_t *plain, size_t cap,
+			     struct mikey_keys *out, struct mikey_diag *diag)
 {
-	const struct mikey_pl *k = mikey_chain_find(&msg->ch, MIKEY_PT_KEMAC, 0);
+	const struct mikey_pl *k =
+		mikey_chain_find(&msg->ch, MIKEY_PT_KEMAC, 0);
 	uint64_t t64;
 	size_t plen = 0;
 	enum cc_err err;
@@ -350,17 +349,18 @@ static enum cc_err open_with(const struct mikey_msg *msg,
 			 &plen);
 	if (err)
 		return ofail(diag, err, "encr data", k->off + 4);
-	err = mikey_keys_decode(plain, plen, keys->encr_alg ==
-				MIKEY_ENCR_AES_KW_128, out, diag);
+	err = mikey_keys_decode(plain, plen,
+				keys->encr_alg == MIKEY_ENCR_AES_KW_128, out,
+				diag);
 	if (err)
 		cc_wipe(plain, plen);
 	return err;
 }
 
 enum cc_err mikey_kemac_open(const struct mikey_msg *msg,
-			     const struct mikey_msg_keys *keys,
-			     uint8_t *plain, size_t cap,
-			     struct mikey_keys *out, struct mikey_diag *diag)
+			     const struct mikey_msg_keys *keys, uint8_t *plain,
+			     size_t cap, struct mikey_keys *out,
+			     struct mikey_diag *diag)
 {
 	if (!keys)
 		return CC_ERR_INVAL;
@@ -374,6 +374,5 @@ enum cc_err mikey_kemac_open_keyed(const struct mikey_msg *msg,
 {
 	if (!kd)
 		return CC_ERR_INVAL;
-	return open_with(msg, mikey_keyed_keys(kd), kd, plain, cap, out,
-			 diag);
+	return open_with(msg, mikey_keyed_keys(kd), kd, plain, cap, out, diag);
 }

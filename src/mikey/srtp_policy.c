@@ -48,8 +48,8 @@ enum cc_err mikey_srtp_policy_decode(struct cc_slice params,
 			return pfail(diag, CC_ERR_MALFORMED, "param length",
 				     at + 1);
 		if (pol->present & (1u << type))
-			return pfail(diag, CC_ERR_MALFORMED,
-				     "duplicate param", at);
+			return pfail(diag, CC_ERR_MALFORMED, "duplicate param",
+				     at);
 		while (len--) {
 			if (cc_rd_u8(&rd, &b))
 				return pfail(diag, CC_ERR_TRUNCATED,
@@ -98,9 +98,11 @@ void mikey_srtp_policy_set(struct mikey_srtp_policy *pol, unsigned type,
 void mikey_srtp_policy_aes_cm_128_sha1_80(struct mikey_srtp_policy *pol)
 {
 	memset(pol, 0, sizeof(*pol));
-	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_ALG, MIKEY_SRTP_ENCR_AES_CM, 1);
+	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_ALG, MIKEY_SRTP_ENCR_AES_CM,
+			      1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_KEY_LEN, 16, 1);
-	mikey_srtp_policy_set(pol, MIKEY_SRTP_AUTH_ALG, MIKEY_SRTP_AUTH_HMAC_SHA1, 1);
+	mikey_srtp_policy_set(pol, MIKEY_SRTP_AUTH_ALG,
+			      MIKEY_SRTP_AUTH_HMAC_SHA1, 1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_AUTH_KEY_LEN, 20, 1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_SALT_LEN, 14, 1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_PRF, 0, 1);
@@ -115,9 +117,11 @@ void mikey_srtp_policy_aes_cm_128_sha1_80(struct mikey_srtp_policy *pol)
 void mikey_srtp_policy_aes_128_gcm(struct mikey_srtp_policy *pol)
 {
 	memset(pol, 0, sizeof(*pol));
-	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_ALG, MIKEY_SRTP_ENCR_AES_GCM, 1);
+	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_ALG, MIKEY_SRTP_ENCR_AES_GCM,
+			      1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_KEY_LEN, 16, 1);
-	mikey_srtp_policy_set(pol, MIKEY_SRTP_AUTH_ALG, MIKEY_SRTP_AUTH_NULL, 1);
+	mikey_srtp_policy_set(pol, MIKEY_SRTP_AUTH_ALG, MIKEY_SRTP_AUTH_NULL,
+			      1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_SALT_LEN, 12, 1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTP_ENCR_ON, 1, 1);
 	mikey_srtp_policy_set(pol, MIKEY_SRTCP_ENCR_ON, 1, 1);

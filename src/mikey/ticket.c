@@ -13,7 +13,9 @@
 
 #include <string.h>
 
-enum { TD_SCRATCH = 2048 };
+enum {
+	TD_SCRATCH = 2048
+};
 
 static enum cc_err tfail(struct mikey_diag *d, enum cc_err err,
 			 const char *field)
@@ -45,9 +47,9 @@ static size_t ticket_head(const struct mikey_pl_ticket *t, size_t td_len,
 }
 
 static size_t ticket_mac_parts(const struct mikey_pl_ticket *t,
-			       const uint8_t *td, size_t td_len,
-			       size_t mac_off, uint8_t head[7], uint8_t tdl[2],
-			       uint8_t tpl[2], struct cc_slice parts[5])
+			       const uint8_t *td, size_t td_len, size_t mac_off,
+			       uint8_t head[7], uint8_t tdl[2], uint8_t tpl[2],
+			       struct cc_slice parts[5])
 {
 	ticket_head(t, td_len, head, tdl, tpl);
 	parts[0] = (struct cc_slice){ head, 7 };
@@ -85,8 +87,8 @@ static void build_chain(struct mikey_chain *ch,
 }
 
 static enum cc_err encrypt_keys(const struct mikey_ticket_seal_in *in,
-				const struct mikey_msg_keys *k,
-				uint8_t *cipher, size_t *clen)
+				const struct mikey_msg_keys *k, uint8_t *cipher,
+				size_t *clen)
 {
 	uint8_t plain[TD_SCRATCH];
 	struct cc_wr wr;
@@ -130,8 +132,7 @@ enum cc_err mikey_ticket_seal(struct mikey_pl_ticket *t,
 	if (err)
 		goto out;
 	v = &ch.pl[ch.n - 1];
-	n = ticket_mac_parts(t, out, wr.pos, v->off + 2, head, tdl, tpl,
-			     parts);
+	n = ticket_mac_parts(t, out, wr.pos, v->off + 2, head, tdl, tpl, parts);
 	err = mikey_mac_compute(in->mac_alg, k.auth,
 				mikey_mac_key_len(in->mac_alg), parts, n,
 				out + v->off + 2);
@@ -194,9 +195,8 @@ static enum cc_err open_keys(const struct mikey_chain *ch,
 				  plain, cap, &plen);
 	if (err)
 		return tfail(diag, err, "ticket KEMAC");
-	err = mikey_keys_decode(plain, plen,
-				k->encr_alg == MIKEY_ENCR_AES_KW_128, keys,
-				diag);
+	err = mikey_keys_decode(
+		plain, plen, k->encr_alg == MIKEY_ENCR_AES_KW_128, keys, diag);
 	if (!err && (!keys->n || keys->k[0].type != MIKEY_KEY_MPK))
 		err = tfail(diag, CC_ERR_MALFORMED, "ticket KEMAC (no MPK)");
 	if (err)
@@ -235,10 +235,10 @@ enum cc_err mikey_ticket_open(const struct mikey_pl_ticket *t,
 	if (err)
 		return tfail(diag, err, "ticket protection key id");
 	v = &ch.pl[ch.n - 1];
-	err = mikey_derive_ticket_keys((enum mikey_prf)t->prf, tpk, tpk_len,
-				       ch.pl[2].u.rand.data,
-				       (enum mikey_encr)ch.pl[3].u.kemac.encr_alg,
-				       (enum mikey_mac)v->u.v.alg, &k);
+	err = mikey_derive_ticket_keys(
+		(enum mikey_prf)t->prf, tpk, tpk_len, ch.pl[2].u.rand.data,
+		(enum mikey_encr)ch.pl[3].u.kemac.encr_alg,
+		(enum mikey_mac)v->u.v.alg, &k);
 	if (err)
 		return tfail(diag, err, "ticket key derivation");
 	n = ticket_mac_parts(t, t->ticket_data.p, t->ticket_data.len,
@@ -286,8 +286,8 @@ enum cc_err mikey_initiator_data_vi(struct cc_slice init_data, uint8_t *alg,
 }
 
 enum cc_err mikey_initiator_data_verify(struct cc_slice init_data,
-					enum mikey_prf prf,
-					const uint8_t *mpkr, size_t mpkr_len)
+					enum mikey_prf prf, const uint8_t *mpkr,
+					size_t mpkr_len)
 {
 	struct mikey_chain ch;
 	enum mikey_mac alg;
