@@ -185,6 +185,14 @@ CC_MUST_USE enum cc_err mikey_encode_chain(struct mikey_chain *ch,
  *  encoding fails with CC_ERR_FULL) if the chain is full. */
 struct mikey_pl *mikey_chain_add(struct mikey_chain *ch, uint16_t type);
 
+/** The role byte of an IDR, RANDR or TR payload; 0 for other types. */
+uint8_t mikey_pl_role(const struct mikey_pl *pl);
+
+/** Fill *diag (if given) and return err: how every decoder reports. */
+enum cc_err mikey_diag_fail(struct mikey_diag *diag, enum cc_err err,
+			    const char *payload, const char *field,
+			    size_t offset);
+
 /** First payload of a type (and, for IDR/RANDR/TR, role; 0 = any role). */
 const struct mikey_pl *mikey_chain_find(const struct mikey_chain *ch,
 					uint16_t type, uint8_t role);

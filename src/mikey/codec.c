@@ -8,9 +8,8 @@
 
 #include <string.h>
 
-/* Record where and why decoding stopped. Returns err for tail calls. */
-static enum cc_err fail(struct mikey_diag *d, enum cc_err err,
-			const char *payload, const char *field, size_t off)
+enum cc_err mikey_diag_fail(struct mikey_diag *d, enum cc_err err,
+			    const char *payload, const char *field, size_t off)
 {
 	if (d) {
 		d->payload = payload;
@@ -19,6 +18,9 @@ static enum cc_err fail(struct mikey_diag *d, enum cc_err err,
 	}
 	return err;
 }
+
+/* Record where and why decoding stopped. Returns err for tail calls. */
+#define fail mikey_diag_fail
 
 /* Reader position relative to the start of the outermost buffer. */
 struct dctx {
@@ -784,7 +786,7 @@ struct mikey_pl *mikey_chain_add(struct mikey_chain *ch, uint16_t type)
 	return pl;
 }
 
-static uint8_t pl_role(const struct mikey_pl *pl)
+uint8_t mikey_pl_role(const struct mikey_pl *pl)
 {
 	switch (pl->type) {
 	case MIKEY_PT_IDR:
@@ -806,7 +808,7 @@ const struct mikey_pl *mikey_chain_find(const struct mikey_chain *ch,
 	for (i = 0; i < ch->n; i++) {
 		if (ch->pl[i].type != type)
 			continue;
-		if (!role || pl_role(&ch->pl[i]) == role)
+		if (!role || mikey_pl_role(&ch->pl[i]) == role)
 			return &ch->pl[i];
 	}
 	return NULL;

@@ -9,12 +9,7 @@
 static enum cc_err kfail(struct mikey_diag *d, enum cc_err err,
 			 const char *field, size_t off)
 {
-	if (d) {
-		d->payload = "Key data";
-		d->field = field;
-		d->offset = off;
-	}
-	return err;
+	return mikey_diag_fail(d, err, "Key data", field, off);
 }
 
 #define KRD(call, field)                                                      \

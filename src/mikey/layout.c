@@ -169,34 +169,11 @@ static const struct slot g_tp_data[] = {
 
 /* clang-format on */
 
-static enum cc_err lfail(struct mikey_diag *d, enum cc_err err,
-			 const char *payload, const char *field, size_t off)
-{
-	if (d) {
-		d->payload = payload;
-		d->field = field;
-		d->offset = off;
-	}
-	return err;
-}
-
-static uint8_t role_of(const struct mikey_pl *pl)
-{
-	switch (pl->type) {
-	case MIKEY_PT_IDR:
-		return pl->u.id.role;
-	case MIKEY_PT_RANDR:
-		return pl->u.rand.role;
-	case MIKEY_PT_TR:
-		return pl->u.tr.role;
-	default:
-		return 0;
-	}
-}
+#define lfail mikey_diag_fail
 
 static bool slot_match(const struct slot *s, const struct mikey_pl *pl)
 {
-	return s->pt == pl->type && (!s->role || s->role == role_of(pl));
+	return s->pt == pl->type && (!s->role || s->role == mikey_pl_role(pl));
 }
 
 /* Does any slot from s onward take pl? */

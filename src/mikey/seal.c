@@ -315,12 +315,7 @@ enum cc_err mikey_verify_keyed(const uint8_t *buf, size_t len,
 static enum cc_err ofail(struct mikey_diag *d, enum cc_err err,
 			 const char *field, size_t off)
 {
-	if (d) {
-		d->payload = "KEMAC";
-		d->field = field;
-		d->offset = off;
-	}
-	return err;
+	return mikey_diag_fail(d, err, "KEMAC", field, off);
 }
 
 static enum cc_err open_with(const struct mikey_msg *msg,

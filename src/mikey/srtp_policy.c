@@ -9,12 +9,7 @@
 static enum cc_err pfail(struct mikey_diag *d, enum cc_err err,
 			 const char *field, size_t off)
 {
-	if (d) {
-		d->payload = "SP";
-		d->field = field;
-		d->offset = off;
-	}
-	return err;
+	return mikey_diag_fail(d, err, "SP", field, off);
 }
 
 /* Allowed value lengths: most parameters are one byte; the key derivation

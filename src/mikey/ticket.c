@@ -20,12 +20,7 @@ enum {
 static enum cc_err tfail(struct mikey_diag *d, enum cc_err err,
 			 const char *field)
 {
-	if (d) {
-		d->payload = "TICKET";
-		d->field = field;
-		d->offset = 0;
-	}
-	return err;
+	return mikey_diag_fail(d, err, "TICKET", field, 0);
 }
 
 /* Ticket Type .. TP Data, then the Ticket Data length (7 + 2 + TP + 2). */
