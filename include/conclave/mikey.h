@@ -492,6 +492,13 @@ CC_MUST_USE enum cc_err mikey_replay_add(struct mikey_replay *r,
 					 int64_t now_unix);
 size_t mikey_replay_count(const struct mikey_replay *r);
 
+/** Has this (verified) message been seen? CC_ERR_REPLAY if so; changes
+ *  nothing, so a handler can refuse a replay early and commit it with
+ *  mikey_replay_add only once everything else passed. */
+CC_MUST_USE enum cc_err mikey_replay_seen(const struct mikey_replay *r,
+					  const struct mikey_msg *msg,
+					  int64_t now_unix);
+
 /* ---- MIKEY Error messages (RFC 6043 §5.4) --------------------------- */
 
 /** The MIKEY error number for a library error (for Error messages). */

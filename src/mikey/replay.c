@@ -165,6 +165,30 @@ static void purge(struct mikey_replay *r, int64_t now)
 	free(old);
 }
 
+static bool lookup(const struct mikey_replay *r, const uint8_t *key,
+		   int64_t now, size_t *end)
+{
+	size_t i;
+
+	for (i = slot_of(r, key); r->tab[i].used; i = (i + 1) & r->mask)
+		if (r->tab[i].expiry >= now &&
+		    cc_ct_equal(r->tab[i].key, key, KEY_LEN))
+			return true;
+	*end = i;
+	return false;
+}
+
+enum cc_err mikey_replay_seen(const struct mikey_replay *r,
+			      const struct mikey_msg *msg, int64_t now)
+{
+	uint8_t key[KEY_LEN];
+	size_t end;
+
+	if (!make_key(msg, key))
+		return CC_ERR_INVAL;
+	return lookup(r, key, now, &end) ? CC_ERR_REPLAY : CC_OK;
+}
+
 enum cc_err mikey_replay_add(struct mikey_replay *r,
 			     const struct mikey_msg *msg, int64_t now)
 {
@@ -178,10 +202,8 @@ enum cc_err mikey_replay_add(struct mikey_replay *r,
 	expiry = (t->u.t.type == MIKEY_TS_COUNTER ? now :
 						    mikey_ts_unix(&t->u.t)) +
 		 r->skew;
-	for (i = slot_of(r, key); r->tab[i].used; i = (i + 1) & r->mask)
-		if (r->tab[i].expiry >= now &&
-		    cc_ct_equal(r->tab[i].key, key, KEY_LEN))
-			return CC_ERR_REPLAY;
+	if (lookup(r, key, now, &i))
+		return CC_ERR_REPLAY;
 	if (r->used >= r->capacity) {
 		purge(r, now);
 		if (r->used >= r->capacity)
