@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "mikey", cmd_mikey,
 	  "decode MIKEY / MIKEY-TICKET messages, print the worked examples" },
 	{ "bench", cmd_bench, "benchmarks (bench mikey)" },
+	{ "kms", cmd_kms, "KMS administration: users, identities, policies" },
 };
 
 static void usage(FILE *f)

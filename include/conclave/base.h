@@ -41,6 +41,7 @@ enum cc_err {
 	CC_ERR_NOMEM,          /* allocation failed */
 	CC_ERR_FULL,           /* a bounded table is full */
 	CC_ERR_NOT_FOUND,      /* lookup found nothing */
+	CC_ERR_STORE,          /* the store (database, file) failed */
 	CC_ERR__COUNT
 };
 

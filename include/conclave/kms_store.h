@@ -93,9 +93,15 @@ CC_MUST_USE enum cc_err kms_db_identity_add(struct kms_db *db,
 					    const char *identity);
 CC_MUST_USE enum cc_err kms_db_identity_del(struct kms_db *db,
 					    const char *identity);
+/** Mark an identity or pattern as naming a conference factory (or not);
+ *  user_by_identity reports it in kms_user.factory_identity. */
+CC_MUST_USE enum cc_err kms_db_identity_set_factory(struct kms_db *db,
+						    const char *identity,
+						    bool factory);
 CC_MUST_USE enum cc_err
 kms_db_identity_list(struct kms_db *db, const char *user,
-		     bool (*cb)(const char *identity, void *arg), void *arg);
+		     bool (*cb)(const char *identity, bool factory, void *arg),
+		     void *arg);
 
 /** Policy: `creator` may create conferences at the factory user. */
 CC_MUST_USE enum cc_err kms_db_policy_allow_conference(struct kms_db *db,

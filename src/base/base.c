@@ -30,6 +30,7 @@ static const char *const err_text[CC_ERR__COUNT] = {
 	[CC_ERR_NOMEM] = "out of memory",
 	[CC_ERR_FULL] = "table full",
 	[CC_ERR_NOT_FOUND] = "not found",
+	[CC_ERR_STORE] = "storage failure",
 };
 
 const char *cc_strerror(enum cc_err err)

@@ -15,8 +15,7 @@
 #include <string.h>
 
 enum cc_err kms_alloc(struct kms **kp, const struct kms_config *cfg,
-		      struct kms_store *store, kms_rand_h *rand,
-		      void *rand_arg)
+		      struct kms_store *store, kms_rand_h *rand, void *rand_arg)
 {
 	struct kms *k;
 	enum cc_err err;
@@ -129,8 +128,8 @@ static bool algs_ok(uint8_t prf, enum mikey_mac mac)
 
 enum mikey_encr kms_encr_for(uint8_t prf)
 {
-	return prf == MIKEY_PRF_HMAC_SHA256 ? MIKEY_ENCR_AES_CM_256
-					    : MIKEY_ENCR_AES_CM_128;
+	return prf == MIKEY_PRF_HMAC_SHA256 ? MIKEY_ENCR_AES_CM_256 :
+					      MIKEY_ENCR_AES_CM_128;
 }
 
 static enum cc_err find_user(struct kms *k, struct kms_req *r,
@@ -177,9 +176,9 @@ static enum cc_err check_mac(struct kms *k, struct kms_req *r,
 	mikey_msg_algs(&r->msg, &e, &mac);
 	if (!algs_ok(r->msg.hdr.prf, mac))
 		return CC_ERR_UNSUPPORTED;
-	err = mikey_derive_msg_keys((enum mikey_prf)r->msg.hdr.prf,
-				    r->user.psk, r->user.psk_len,
-				    r->msg.hdr.csb_id, MIKEY_LBL_INIT,
+	err = mikey_derive_msg_keys((enum mikey_prf)r->msg.hdr.prf, r->user.psk,
+				    r->user.psk_len, r->msg.hdr.csb_id,
+				    MIKEY_LBL_INIT,
 				    initiator ? randr->u.rand.data : none,
 				    initiator ? none : randr->u.rand.data,
 				    kms_encr_for(r->msg.hdr.prf), mac, &keys);
@@ -202,8 +201,8 @@ enum cc_err kms_authenticate(struct kms *k, struct kms_req *r,
 			     uint8_t self_role, const char **reason)
 {
 	const struct mikey_pl *t, *randr, *self, *kmsid, *psk;
-	uint8_t rand_role = self_role == MIKEY_IDR_I ? MIKEY_RANDR_I
-						     : MIKEY_RANDR_R;
+	uint8_t rand_role = self_role == MIKEY_IDR_I ? MIKEY_RANDR_I :
+						       MIKEY_RANDR_R;
 	enum cc_err err;
 
 	err = mikey_check_layout(&r->msg, MIKEY_INITIAL, &r->diag);
@@ -227,9 +226,9 @@ enum cc_err kms_authenticate(struct kms *k, struct kms_req *r,
 	kms_slice_str(self->u.id.data, r->res->requester,
 		      sizeof(r->res->requester));
 	*reason = "IDRkms names another KMS";
-	if (kmsid && !(kmsid->u.id.data.len == strlen(k->identity) &&
-		       !memcmp(kmsid->u.id.data.p, k->identity,
-			       kmsid->u.id.data.len)))
+	if (kmsid &&
+	    !(kmsid->u.id.data.len == strlen(k->identity) &&
+	      !memcmp(kmsid->u.id.data.p, k->identity, kmsid->u.id.data.len)))
 		return CC_ERR_UNKNOWN_USER;
 	*reason = psk ? "IDRpsk" : "identity";
 	err = find_user(k, r, psk, self);
@@ -276,8 +275,9 @@ enum cc_err kms_handle(struct kms *k, const uint8_t *msg, size_t len,
 	r->resp_start = resp->pos;
 	err = mikey_decode(msg, len, &r->msg, &r->diag);
 	/* the HDR decoded if the failure lies past it */
-	r->hdr_ok = !err || (r->diag.payload && strcmp(r->diag.payload, "HDR") &&
-			     len >= MIKEY_HDR_FIXED);
+	r->hdr_ok = !err ||
+		    (r->diag.payload && strcmp(r->diag.payload, "HDR") &&
+		     len >= MIKEY_HDR_FIXED);
 	if (err) {
 		err = kms_refuse(k, r, err, r->diag.field, &r->diag);
 	} else if (r->msg.hdr.data_type == MIKEY_DT_REQUEST_INIT_PSK) {

@@ -10,27 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { TP_MAX = 2048, TD_MAX = 2048, MAX_KEYS = 4 };
+enum {
+	TP_MAX = 2048,
+	TD_MAX = 2048,
+	MAX_KEYS = 4
+};
 
 /* What the KMS grants and generates for one ticket (secret parts). */
 struct grant {
 	uint16_t flags;
-	int64_t start, end;      /* Unix seconds; start 0 = not stated */
-	bool changed;            /* K: the desired policy was changed */
-	bool any_supplier;       /* an IDRr names a key supplier */
-	size_t key_len;          /* 16 (MIKEY-1) or 32 (256-bit profile) */
+	int64_t start, end; /* Unix seconds; start 0 = not stated */
+	bool changed;       /* K: the desired policy was changed */
+	bool any_supplier;  /* an IDRr names a key supplier */
+	size_t key_len;     /* 16 (MIKEY-1) or 32 (256-bit profile) */
 	uint8_t mpk[32], rand[32], mpki[32], mpkr[32];
 	uint8_t key[MAX_KEYS][32], salt[MAX_KEYS][14], spi[MAX_KEYS][4];
-	struct mikey_keys keys;  /* the session keys (TGK/TEK/GTGK) */
+	struct mikey_keys keys; /* the session keys (TGK/TEK/GTGK) */
 	uint8_t tp[TP_MAX], td[TD_MAX];
 	struct mikey_pl_ticket ticket;
 	struct mikey_msg out; /* the REQUEST_RESP being built */
 };
 
-static const uint16_t defined_flags =
-	MIKEY_TPF_D | MIKEY_TPF_E | MIKEY_TPF_F | MIKEY_TPF_G | MIKEY_TPF_H |
-	MIKEY_TPF_I | MIKEY_TPF_J | MIKEY_TPF_L | MIKEY_TPF_M | MIKEY_TPF_N |
-	MIKEY_TPF_O;
+static const uint16_t defined_flags = MIKEY_TPF_D | MIKEY_TPF_E | MIKEY_TPF_F |
+				      MIKEY_TPF_G | MIKEY_TPF_H | MIKEY_TPF_I |
+				      MIKEY_TPF_J | MIKEY_TPF_L | MIKEY_TPF_M |
+				      MIKEY_TPF_N | MIKEY_TPF_O;
 
 /* Every IDRr must be a known user the requester may open a session with;
  * a factory URI needs the conference-creation right. */
@@ -58,8 +62,8 @@ static enum cc_err check_responders(struct kms *k, struct kms_req *r,
 		err = k->st->ops->user_by_identity(k->st, p->u.id.data, &u);
 		cc_wipe(u.psk, sizeof(u.psk));
 		if (err)
-			return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER
-						       : err;
+			return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER :
+							 err;
 		g->any_supplier |= u.key_supplier;
 		*reason = "session denied by policy";
 		err = k->st->ops->session_denied(k->st, r->user.id, u.id, &no);
@@ -68,8 +72,8 @@ static enum cc_err check_responders(struct kms *k, struct kms_req *r,
 		if (!u.factory_identity)
 			continue;
 		*reason = "may not create conferences at this factory";
-		err = k->st->ops->may_create_conference(k->st, r->user.id,
-							u.id, &no);
+		err = k->st->ops->may_create_conference(k->st, r->user.id, u.id,
+							&no);
 		if (err || !no)
 			return err ? err : CC_ERR_NOT_AUTHORISED;
 	}
@@ -95,17 +99,17 @@ static void grant_flags(struct kms *k, struct kms_req *r, uint16_t wish,
 }
 
 static enum cc_err grant_validity(struct kms *k, struct kms_req *r,
-				  const struct mikey_chain *tp,
-				  struct grant *g, const char **reason)
+				  const struct mikey_chain *tp, struct grant *g,
+				  const char **reason)
 {
-	const struct mikey_pl *s = mikey_chain_find(tp, MIKEY_PT_TR,
-						    MIKEY_TSR_START);
-	const struct mikey_pl *e = mikey_chain_find(tp, MIKEY_PT_TR,
-						    MIKEY_TSR_END);
+	const struct mikey_pl *s =
+		mikey_chain_find(tp, MIKEY_PT_TR, MIKEY_TSR_START);
+	const struct mikey_pl *e =
+		mikey_chain_find(tp, MIKEY_PT_TR, MIKEY_TSR_END);
 	int64_t max = r->now + k->cfg.max_lifetime;
 
-	g->end = e ? mikey_ts_unix(&e->u.tr.ts)
-		   : r->now + k->cfg.default_lifetime;
+	g->end = e ? mikey_ts_unix(&e->u.tr.ts) :
+		     r->now + k->cfg.default_lifetime;
 	if (g->end > max) {
 		g->end = max; /* RFC 6043 §6.10: the KMS may shorten it */
 		g->changed = true;
@@ -204,8 +208,9 @@ static enum cc_err build_tp(struct kms *k, struct kms_req *r,
 	for (i = 0; i < want->n; i++) {
 		const struct mikey_pl *p = &want->pl[i];
 
-		if (p->type == MIKEY_PT_IDR && (p->u.id.role == MIKEY_IDR_APP ||
-						p->u.id.role == MIKEY_IDR_R) &&
+		if (p->type == MIKEY_PT_IDR &&
+		    (p->u.id.role == MIKEY_IDR_APP ||
+		     p->u.id.role == MIKEY_IDR_R) &&
 		    ch.n < MIKEY_MAX_PL)
 			ch.pl[ch.n++] = *p;
 	}
@@ -229,7 +234,8 @@ static enum cc_err seal_ticket(struct kms *k, struct kms_req *r,
 	if (err)
 		return err;
 	all.k[all.n++] = (struct mikey_key){
-		.type = MIKEY_KEY_MPK, .kv = MIKEY_KV_SPI,
+		.type = MIKEY_KEY_MPK,
+		.kv = MIKEY_KV_SPI,
 		.key = { g->mpk, g->key_len },
 		.spi = { (const uint8_t *)"\0\0\0\0", 4 } /* A6 */
 	};
@@ -240,8 +246,8 @@ static enum cc_err seal_ticket(struct kms *k, struct kms_req *r,
 	in.tpk_len = tpk.key_len;
 	in.tpk_id = mikey_str(tpk.id);
 	in.encr_alg = kms_encr_for(r->msg.hdr.prf);
-	in.mac_alg = r->msg.hdr.prf ? MIKEY_MAC_HMAC_SHA256_256
-				    : MIKEY_MAC_HMAC_SHA1_160;
+	in.mac_alg = r->msg.hdr.prf ? MIKEY_MAC_HMAC_SHA256_256 :
+				      MIKEY_MAC_HMAC_SHA1_160;
 	in.t = (struct mikey_ts){ MIKEY_TS_NTP_UTC,
 				  mikey_ntp_from_unix(r->now, 0) };
 	in.rand = (struct cc_slice){ g->rand, g->key_len };
@@ -291,16 +297,16 @@ static enum cc_err respond(struct kms *k, struct kms_req *r, struct grant *g)
 				    kms_encr_for(h.prf), mac, &mk);
 	if (err)
 		return err;
-	ks.k[ks.n++] = (struct mikey_key){ .type = MIKEY_KEY_MPK,
-					   .kv = MIKEY_KV_SPI,
-					   .key = { g->mpki, g->key_len },
-					   .spi = { (const uint8_t *)"\0\0\0\0",
-						    4 } };
-	ks.k[ks.n++] = (struct mikey_key){ .type = MIKEY_KEY_MPK,
-					   .kv = MIKEY_KV_SPI,
-					   .key = { g->mpkr, g->key_len },
-					   .spi = { (const uint8_t *)"\0\0\0\0",
-						    4 } };
+	ks.k[ks.n++] =
+		(struct mikey_key){ .type = MIKEY_KEY_MPK,
+				    .kv = MIKEY_KV_SPI,
+				    .key = { g->mpki, g->key_len },
+				    .spi = { (const uint8_t *)"\0\0\0\0", 4 } };
+	ks.k[ks.n++] =
+		(struct mikey_key){ .type = MIKEY_KEY_MPK,
+				    .kv = MIKEY_KV_SPI,
+				    .key = { g->mpkr, g->key_len },
+				    .spi = { (const uint8_t *)"\0\0\0\0", 4 } };
 	for (i = 0; i < g->keys.n; i++)
 		ks.k[ks.n++] = g->keys.k[i];
 	/* Table 5.2: RESP || the complete REQUEST_INIT */
@@ -404,8 +410,8 @@ enum cc_err kms_request(struct kms *k, struct kms_req *r)
 	if (!err)
 		err = issue(k, r, g, &reason);
 	if (!err) {
-		kms_ticket_id(g->ticket.ticket_data,
-			      r->msg.hdr.prf ? 32 : 20, r->res->ticket_id);
+		kms_ticket_id(g->ticket.ticket_data, r->msg.hdr.prf ? 32 : 20,
+			      r->res->ticket_id);
 		reason = "replay cache full";
 		err = kms_commit(k, r);
 	}

@@ -11,20 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PLAIN_MAX = 1024 };
+enum {
+	PLAIN_MAX = 1024
+};
 
 struct resolution {
-	struct mikey_keys tk;          /* the ticket's keys: MPK first */
-	uint8_t plain[PLAIN_MAX];      /* their bytes (secret) */
-	struct mikey_chain tp;         /* granted policy */
+	struct mikey_keys tk;     /* the ticket's keys: MPK first */
+	uint8_t plain[PLAIN_MAX]; /* their bytes (secret) */
+	struct mikey_chain tp;    /* granted policy */
 	uint16_t flags;
 	uint8_t prf;
-	struct cc_slice rand;          /* Ticket Data RAND */
+	struct cc_slice rand; /* Ticket Data RAND */
 	size_t key_len;
 	uint8_t mpki[32], mpkr[32], mpkr_f[32];
 	uint8_t randrkms[32];
 	uint8_t forked[MIKEY_MAX_KEYS][64];
-	struct mikey_keys out;         /* what goes to the resolver */
+	struct mikey_keys out; /* what goes to the resolver */
 	struct kms_user init_user;
 	struct mikey_msg resp;
 };
@@ -95,10 +97,10 @@ static enum cc_err open_ticket(struct kms *k, struct kms_req *r,
 static enum cc_err check_validity(struct kms *k, struct kms_req *r,
 				  struct resolution *z, const char **reason)
 {
-	const struct mikey_pl *s = mikey_chain_find(&z->tp, MIKEY_PT_TR,
-						    MIKEY_TSR_START);
-	const struct mikey_pl *e = mikey_chain_find(&z->tp, MIKEY_PT_TR,
-						    MIKEY_TSR_END);
+	const struct mikey_pl *s =
+		mikey_chain_find(&z->tp, MIKEY_PT_TR, MIKEY_TSR_START);
+	const struct mikey_pl *e =
+		mikey_chain_find(&z->tp, MIKEY_PT_TR, MIKEY_TSR_END);
 
 	*reason = "ticket validity";
 	if (s && r->now + k->cfg.skew < mikey_ts_unix(&s->u.tr.ts))
@@ -213,14 +215,17 @@ static void out_keys(struct resolution *z)
 	size_t i;
 
 	z->out.n = 0;
-	z->out.k[z->out.n++] = (struct mikey_key){
-		.type = MIKEY_KEY_MPK, .kv = MIKEY_KV_SPI,
-		.key = { z->mpki, z->key_len }, .spi = { zero_spi, 4 } };
+	z->out.k[z->out.n++] =
+		(struct mikey_key){ .type = MIKEY_KEY_MPK,
+				    .kv = MIKEY_KV_SPI,
+				    .key = { z->mpki, z->key_len },
+				    .spi = { zero_spi, 4 } };
 	if (z->flags & MIKEY_TPF_I)
-		z->out.k[z->out.n++] = (struct mikey_key){
-			.type = MIKEY_KEY_MPK, .kv = MIKEY_KV_SPI,
-			.key = { z->mpkr_f, z->key_len },
-			.spi = { zero_spi, 4 } };
+		z->out.k[z->out.n++] =
+			(struct mikey_key){ .type = MIKEY_KEY_MPK,
+					    .kv = MIKEY_KV_SPI,
+					    .key = { z->mpkr_f, z->key_len },
+					    .spi = { zero_spi, 4 } };
 	for (i = 1; i < z->tk.n; i++)
 		z->out.k[z->out.n++] = z->tk.k[i];
 }
@@ -279,8 +284,8 @@ static enum cc_err resolve(struct kms *k, struct kms_req *r,
 	err = open_ticket(k, r, &t->u.ticket, z, reason);
 	if (!err) {
 		kms_ticket_id(t->u.ticket.ticket_data,
-			      mikey_mac_len(z->prf ? MIKEY_MAC_HMAC_SHA256_256
-						   : MIKEY_MAC_HMAC_SHA1_160),
+			      mikey_mac_len(z->prf ? MIKEY_MAC_HMAC_SHA256_256 :
+						     MIKEY_MAC_HMAC_SHA1_160),
 			      r->res->ticket_id);
 		err = check_validity(k, r, z, reason);
 	}
@@ -294,8 +299,7 @@ static enum cc_err resolve(struct kms *k, struct kms_req *r,
 	err = mikey_derive_mpk((enum mikey_prf)z->prf, z->tk.k[0].key.p,
 			       z->key_len, z->rand, false, z->mpki);
 	if (!err && (z->flags & MIKEY_TPF_I))
-		err = fork_keys(k, &t->u.ticket, z, self->u.id.data,
-				reason);
+		err = fork_keys(k, &t->u.ticket, z, self->u.id.data, reason);
 	if (err)
 		return err;
 	out_keys(z);
