@@ -121,6 +121,14 @@ CC_MUST_USE enum cc_err kms_alloc(struct kms **kp,
 				  void *rand_arg);
 void kms_free(struct kms *k);
 
+/**
+ * Apply reloadable settings (SIGHUP): skew, lifetimes, ticket reuse. The
+ * identity and the replay cache stay, so replays inside the old window are
+ * still caught.
+ */
+CC_MUST_USE enum cc_err kms_reconfigure(struct kms *k,
+					const struct kms_config *cfg);
+
 /** What happened to one request, for logs and metrics (no keys). */
 struct kms_result {
 	enum kms_op op;          /* 0 if the message never got that far */

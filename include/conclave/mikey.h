@@ -479,6 +479,9 @@ struct mikey_replay;
 CC_MUST_USE enum cc_err mikey_replay_alloc(struct mikey_replay **rp,
 					   size_t capacity, uint32_t skew);
 void mikey_replay_free(struct mikey_replay *r);
+/** Change the skew for entries added from now on (entries already in the
+ *  cache keep their expiry). */
+void mikey_replay_set_skew(struct mikey_replay *r, uint32_t skew);
 
 /**
  * Check a verified message against the cache and remember it until

@@ -29,15 +29,7 @@ enum cc_err kms_alloc(struct kms **kp, const struct kms_config *cfg,
 	k->cfg = *cfg;
 	strcpy(k->identity, cfg->identity);
 	k->cfg.identity = k->identity;
-	if (!k->cfg.skew)
-		k->cfg.skew = 300;
-	if (!k->cfg.max_lifetime)
-		k->cfg.max_lifetime = 86400;
-	if (!k->cfg.default_lifetime ||
-	    k->cfg.default_lifetime > k->cfg.max_lifetime)
-		k->cfg.default_lifetime = k->cfg.max_lifetime;
-	if (!k->cfg.replay_capacity)
-		k->cfg.replay_capacity = 1 << 16;
+	defaults(&k->cfg);
 	k->st = store;
 	k->rand = rand;
 	k->rand_arg = rand_arg;
@@ -48,6 +40,31 @@ enum cc_err kms_alloc(struct kms **kp, const struct kms_config *cfg,
 		return err;
 	}
 	*kp = k;
+	return CC_OK;
+}
+
+static void defaults(struct kms_config *c)
+{
+	if (!c->skew)
+		c->skew = 300;
+	if (!c->max_lifetime)
+		c->max_lifetime = 86400;
+	if (!c->default_lifetime || c->default_lifetime > c->max_lifetime)
+		c->default_lifetime = c->max_lifetime;
+	if (!c->replay_capacity)
+		c->replay_capacity = 1 << 16;
+}
+
+enum cc_err kms_reconfigure(struct kms *k, const struct kms_config *cfg)
+{
+	if (!k || !cfg)
+		return CC_ERR_INVAL;
+	k->cfg.skew = cfg->skew;
+	k->cfg.max_lifetime = cfg->max_lifetime;
+	k->cfg.default_lifetime = cfg->default_lifetime;
+	k->cfg.allow_reuse = cfg->allow_reuse;
+	defaults(&k->cfg);
+	mikey_replay_set_skew(k->replay, k->cfg.skew);
 	return CC_OK;
 }
 

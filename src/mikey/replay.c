@@ -107,6 +107,11 @@ void mikey_replay_free(struct mikey_replay *r)
 	free(r);
 }
 
+void mikey_replay_set_skew(struct mikey_replay *r, uint32_t skew)
+{
+	r->skew = skew;
+}
+
 size_t mikey_replay_count(const struct mikey_replay *r)
 {
 	return r->used;
