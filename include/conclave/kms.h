@@ -11,7 +11,7 @@
 #include <conclave/mikey.h>
 
 enum {
-	KMS_MAX_NAME = 128,     /* user names, identities, key ids */
+	KMS_MAX_NAME = 128, /* user names, identities, key ids */
 	KMS_MAX_PSK = 32,
 	KMS_MAX_TPK = 32,
 	KMS_MAX_RESPONDERS = 16, /* IDRr entries in one ticket */
@@ -37,10 +37,10 @@ CC_MUST_USE enum cc_err kms_identity_check(const char *pattern);
 struct kms_user {
 	int64_t id;
 	char name[KMS_MAX_NAME];
-	char psk_id[KMS_MAX_NAME];  /* IDRpsk value naming the PSK */
+	char psk_id[KMS_MAX_NAME]; /* IDRpsk value naming the PSK */
 	uint8_t psk[KMS_MAX_PSK];
 	size_t psk_len;
-	bool key_supplier;  /* a conference factory/focus (A29) */
+	bool key_supplier;     /* a conference factory/focus (A29) */
 	bool factory_identity; /* user_by_identity: the identity that matched
 				* is a conference factory URI */
 };
@@ -54,15 +54,18 @@ struct kms_tpk {
 	int64_t retire_at; /* 0 = current key; else it resolves until then */
 };
 
-enum kms_op { KMS_OP_REQUEST = 1, KMS_OP_RESOLVE = 2 };
+enum kms_op {
+	KMS_OP_REQUEST = 1,
+	KMS_OP_RESOLVE = 2
+};
 
 /** One audit record: never a key. */
 struct kms_audit {
 	int64_t time;
 	enum kms_op op;
-	const char *outcome;      /* "issued", "resolved", or cc_strerror */
-	const char *reason;       /* what failed, "" on success */
-	char ticket_id[33];       /* hex of 16 bytes of the ticket MAC, "" */
+	const char *outcome; /* "issued", "resolved", or cc_strerror */
+	const char *reason;  /* what failed, "" on success */
+	char ticket_id[33];  /* hex of 16 bytes of the ticket MAC, "" */
 	char requester[KMS_MAX_NAME]; /* authenticated identity, "" if none */
 	char initiator[KMS_MAX_NAME]; /* ticket's IDRi (resolve) */
 	char peer[KMS_MAX_NAME];      /* first IDRr (request) */
@@ -115,8 +118,7 @@ struct kms_config {
 
 struct kms;
 
-CC_MUST_USE enum cc_err kms_alloc(struct kms **kp,
-				  const struct kms_config *cfg,
+CC_MUST_USE enum cc_err kms_alloc(struct kms **kp, const struct kms_config *cfg,
 				  struct kms_store *store, kms_rand_h *rand,
 				  void *rand_arg);
 void kms_free(struct kms *k);
@@ -131,10 +133,10 @@ CC_MUST_USE enum cc_err kms_reconfigure(struct kms *k,
 
 /** What happened to one request, for logs and metrics (no keys). */
 struct kms_result {
-	enum kms_op op;          /* 0 if the message never got that far */
-	enum cc_err err;         /* CC_OK: a REQUEST_RESP / RESOLVE_RESP */
+	enum kms_op op;             /* 0 if the message never got that far */
+	enum cc_err err;            /* CC_OK: a REQUEST_RESP / RESOLVE_RESP */
 	enum mikey_errno mikey_err; /* the ERR sent when err != CC_OK */
-	const char *reason;      /* payload/field or rule that failed */
+	const char *reason;         /* payload/field or rule that failed */
 	char requester[KMS_MAX_NAME];
 	char ticket_id[33];
 };

@@ -14,7 +14,9 @@
 
 #include <conclave/kms.h>
 
-enum { KMS_MASTER_KEY_LEN = 32 };
+enum {
+	KMS_MASTER_KEY_LEN = 32
+};
 
 /**
  * Read the master key file: 64 hex digits (whitespace ignored) or 32 raw
@@ -63,11 +65,9 @@ struct kms_user_info {
 CC_MUST_USE enum cc_err kms_db_user_add(struct kms_db *db, const char *name,
 					const char *psk_id, const uint8_t *psk,
 					size_t psk_len, bool key_supplier);
-CC_MUST_USE enum cc_err kms_db_user_set_psk(struct kms_db *db,
-					    const char *name,
+CC_MUST_USE enum cc_err kms_db_user_set_psk(struct kms_db *db, const char *name,
 					    const char *psk_id,
-					    const uint8_t *psk,
-					    size_t psk_len);
+					    const uint8_t *psk, size_t psk_len);
 CC_MUST_USE enum cc_err kms_db_user_set_supplier(struct kms_db *db,
 						 const char *name,
 						 bool key_supplier);
@@ -88,8 +88,7 @@ CC_MUST_USE enum cc_err kms_db_user_psk(struct kms_db *db, const char *name,
 
 /** Add / delete an identity or pattern (kms_identity_check) of a user.
  *  An identity belongs to at most one user (CC_ERR_INVAL otherwise). */
-CC_MUST_USE enum cc_err kms_db_identity_add(struct kms_db *db,
-					    const char *user,
+CC_MUST_USE enum cc_err kms_db_identity_add(struct kms_db *db, const char *user,
 					    const char *identity);
 CC_MUST_USE enum cc_err kms_db_identity_del(struct kms_db *db,
 					    const char *identity);
@@ -108,16 +107,16 @@ CC_MUST_USE enum cc_err kms_db_policy_allow_conference(struct kms_db *db,
 						       const char *creator,
 						       const char *factory);
 /** Policy: deny sessions from `from` to `to` (user names). */
-CC_MUST_USE enum cc_err kms_db_policy_deny(struct kms_db *db,
-					   const char *from, const char *to);
+CC_MUST_USE enum cc_err kms_db_policy_deny(struct kms_db *db, const char *from,
+					   const char *to);
 /** Remove a rule (kind "allow-conference" or "deny"). */
 CC_MUST_USE enum cc_err kms_db_policy_del(struct kms_db *db, const char *kind,
 					  const char *a, const char *b);
-CC_MUST_USE enum cc_err
-kms_db_policy_list(struct kms_db *db,
-		   bool (*cb)(const char *kind, const char *a, const char *b,
-			      void *arg),
-		   void *arg);
+CC_MUST_USE enum cc_err kms_db_policy_list(struct kms_db *db,
+					   bool (*cb)(const char *kind,
+						      const char *a,
+						      const char *b, void *arg),
+					   void *arg);
 
 /**
  * Rotate the ticket-protection key: a new random key (RAND_bytes) becomes
@@ -131,8 +130,7 @@ CC_MUST_USE enum cc_err kms_db_tpk_rotate(struct kms_db *db, int64_t now,
 /** The last n audit records, oldest first; cb returns false to stop. */
 CC_MUST_USE enum cc_err
 kms_db_audit_tail(struct kms_db *db, size_t n,
-		  bool (*cb)(int64_t seq, const struct kms_audit *a,
-			     void *arg),
+		  bool (*cb)(int64_t seq, const struct kms_audit *a, void *arg),
 		  void *arg);
 
 #endif

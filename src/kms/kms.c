@@ -14,6 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void defaults(struct kms_config *c)
+{
+	if (!c->skew)
+		c->skew = 300;
+	if (!c->max_lifetime)
+		c->max_lifetime = 86400;
+	if (!c->default_lifetime || c->default_lifetime > c->max_lifetime)
+		c->default_lifetime = c->max_lifetime;
+	if (!c->replay_capacity)
+		c->replay_capacity = 1 << 16;
+}
+
 enum cc_err kms_alloc(struct kms **kp, const struct kms_config *cfg,
 		      struct kms_store *store, kms_rand_h *rand, void *rand_arg)
 {
@@ -41,18 +53,6 @@ enum cc_err kms_alloc(struct kms **kp, const struct kms_config *cfg,
 	}
 	*kp = k;
 	return CC_OK;
-}
-
-static void defaults(struct kms_config *c)
-{
-	if (!c->skew)
-		c->skew = 300;
-	if (!c->max_lifetime)
-		c->max_lifetime = 86400;
-	if (!c->default_lifetime || c->default_lifetime > c->max_lifetime)
-		c->default_lifetime = c->max_lifetime;
-	if (!c->replay_capacity)
-		c->replay_capacity = 1 << 16;
 }
 
 enum cc_err kms_reconfigure(struct kms *k, const struct kms_config *cfg)

@@ -24,8 +24,8 @@ struct kms_req {
 	struct mikey_msg msg;
 	struct mikey_diag diag;
 	bool hdr_ok;
-	struct kms_user user;     /* authenticated requester (secret psk) */
-	bool self_factory;        /* its claimed identity is a factory URI */
+	struct kms_user user; /* authenticated requester (secret psk) */
+	bool self_factory;    /* its claimed identity is a factory URI */
 	char initiator[KMS_MAX_NAME];
 	char peer[KMS_MAX_NAME];
 	struct kms_result *res;
@@ -43,8 +43,7 @@ enum cc_err kms_refuse(struct kms *k, struct kms_req *r, enum cc_err why,
 		       const char *reason, const struct mikey_diag *d);
 /* Audit a success (outcome "issued" / "resolved"); sets r->audit_err. */
 void kms_audit_ok(struct kms *k, struct kms_req *r, const char *outcome);
-void kms_ticket_id(struct cc_slice ticket_data, size_t mac_len,
-		   char out[33]);
+void kms_ticket_id(struct cc_slice ticket_data, size_t mac_len, char out[33]);
 enum mikey_encr kms_encr_for(uint8_t prf);
 void kms_slice_str(struct cc_slice s, char *out, size_t cap);
 
