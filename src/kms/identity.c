@@ -33,14 +33,14 @@ bool kms_identity_match(const char *pattern, struct cc_slice id)
 	if (!id.p || !id.len)
 		return false;
 	if (!star)
-		return plen == id.len && !memcmp(pattern, id.p, plen);
+		return plen == id.len && cc_ct_equal(pattern, id.p, plen);
 	pre = (size_t)(star - pattern);
 	suf = plen - pre - 1;
 	/* '*' stands for at least one character */
 	if (id.len < pre + suf + 1)
 		return false;
-	if (memcmp(id.p, pattern, pre) ||
-	    memcmp(id.p + id.len - suf, star + 1, suf))
+	if (!cc_ct_equal(id.p, pattern, pre) ||
+	    !cc_ct_equal(id.p + id.len - suf, star + 1, suf))
 		return false;
 	for (i = pre; i < id.len - suf; i++)
 		if (!wild_char(id.p[i]))

@@ -243,9 +243,9 @@ enum cc_err kms_authenticate(struct kms *k, struct kms_req *r,
 	kms_slice_str(self->u.id.data, r->res->requester,
 		      sizeof(r->res->requester));
 	*reason = "IDRkms names another KMS";
-	if (kmsid &&
-	    !(kmsid->u.id.data.len == strlen(k->identity) &&
-	      !memcmp(kmsid->u.id.data.p, k->identity, kmsid->u.id.data.len)))
+	if (kmsid && !(kmsid->u.id.data.len == strlen(k->identity) &&
+		       cc_ct_equal(kmsid->u.id.data.p, k->identity,
+				   kmsid->u.id.data.len)))
 		return CC_ERR_UNKNOWN_USER;
 	*reason = psk ? "IDRpsk" : "identity";
 	err = find_user(k, r, psk, self);

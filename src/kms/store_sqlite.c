@@ -343,7 +343,7 @@ static enum cc_err check_verifier(struct kms_db *db)
 				 (size_t)sqlite3_column_bytes(s, 0), plain,
 				 sizeof(plain), &n);
 	if (!err && (n != strlen(verifier_text) ||
-		     memcmp(plain, verifier_text, n) != 0))
+		     !cc_ct_equal(plain, verifier_text, n)))
 		err = CC_ERR_BAD_MAC; /* public text, memcmp is fine */
 	sqlite3_finalize(s);
 	return err;
