@@ -75,7 +75,7 @@ bool kc_id_eq(const char *s, struct cc_slice id)
 {
 	size_t n = strlen(s);
 
-	return n == id.len && (n == 0 || memcmp(s, id.p, n) == 0);
+	return n == id.len && (n == 0 || cc_ct_equal(s, id.p, n));
 }
 
 enum cc_err kmsc_err_for_mikey(int no)

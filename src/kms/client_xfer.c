@@ -20,7 +20,7 @@ static const struct kmsc_key *key_by_spi(const struct kmsc_csb *c,
 
 	for (i = 0; i < c->nkeys; i++)
 		if (c->keys[i].spi_len == cs->spi_len &&
-		    !memcmp(c->keys[i].spi, cs->spi, cs->spi_len))
+		    cc_ct_equal(c->keys[i].spi, cs->spi, cs->spi_len))
 			return &c->keys[i];
 	return NULL;
 }
@@ -197,8 +197,8 @@ static enum cc_err xinit_args(const struct kmsc_ticket *t,
 	for (i = 0; i < o->nsupply; i++)
 		for (j = 0; j < t->nkeys; j++)
 			if (o->supply[i].spi_len == t->keys[j].spi_len &&
-			    !memcmp(o->supply[i].spi, t->keys[j].spi,
-				    t->keys[j].spi_len))
+			    cc_ct_equal(o->supply[i].spi, t->keys[j].spi,
+					t->keys[j].spi_len))
 				return CC_ERR_INVAL;
 	return CC_OK;
 }

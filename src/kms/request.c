@@ -250,7 +250,7 @@ static enum cc_err seal_ticket(struct kms *k, struct kms_req *r,
 				      MIKEY_MAC_HMAC_SHA1_160;
 	in.t = (struct mikey_ts){ MIKEY_TS_NTP_UTC,
 				  mikey_ntp_from_unix(r->now, 0) };
-	in.rand = (struct cc_slice){ g->rand, g->key_len };
+	in.rand = (struct cc_slice){ g->rand, sizeof(g->rand) };
 	in.keys = &all;
 	g->ticket.ticket_type = MIKEY_TICKET_BASE;
 	g->ticket.subtype = MIKEY_TICKET_BASE_SUBTYPE;
@@ -354,17 +354,19 @@ static enum cc_err make_secrets(struct kms *k, struct kms_req *r,
 	enum mikey_prf prf = (enum mikey_prf)r->msg.hdr.prf;
 	enum cc_err err;
 
+	/* RFC 6043 §12.1: the ticket RAND is at least as long as the
+	 * longest of TPK and MPK; TPKs are up to 32 bytes */
+	const struct cc_slice rand = { g->rand, sizeof(g->rand) };
+
 	err = rnd(k, g->mpk, g->key_len);
 	if (!err)
-		err = rnd(k, g->rand, g->key_len);
+		err = rnd(k, g->rand, sizeof(g->rand));
 	if (!err)
-		err = mikey_derive_mpk(prf, g->mpk, g->key_len,
-				       (struct cc_slice){ g->rand, g->key_len },
-				       false, g->mpki);
+		err = mikey_derive_mpk(prf, g->mpk, g->key_len, rand, false,
+				       g->mpki);
 	if (!err)
-		err = mikey_derive_mpk(prf, g->mpk, g->key_len,
-				       (struct cc_slice){ g->rand, g->key_len },
-				       true, g->mpkr);
+		err = mikey_derive_mpk(prf, g->mpk, g->key_len, rand, true,
+				       g->mpkr);
 	return err;
 }
 
