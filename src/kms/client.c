@@ -286,8 +286,8 @@ enum cc_err kc_ticket_from_raw(const uint8_t *raw, size_t len,
 			       struct mikey_pl_ticket *t)
 {
 	struct cc_rd rd;
-	uint8_t b5, b6, b7;
-	uint16_t n;
+	uint8_t b5 = 0, b6 = 0, b7 = 0;
+	uint16_t n = 0;
 	enum cc_err err;
 
 	memset(t, 0, sizeof(*t));
@@ -317,6 +317,8 @@ enum cc_err kc_ticket_from_raw(const uint8_t *raw, size_t len,
 		err = cc_rd_slice(&rd, n, &t->init_data);
 	if (!err)
 		err = cc_rd_done(&rd);
+	if (err)
+		return err;
 	t->prf = b5 >> 1;
 	t->flags = (uint16_t)(b6 << 8 | b7 | (b5 & 1));
 	return err;

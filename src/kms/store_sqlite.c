@@ -109,8 +109,8 @@ const char *const kdb_migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
 	/* v3: identities that name a conference factory (docs/KMS.md):
 	 * requests to them and resolves by them need the creation right. */
-	"ALTER TABLE identities ADD COLUMN factory INTEGER NOT NULL DEFAULT 0"
-	" CHECK(factory IN (0,1));",
+	("ALTER TABLE identities ADD COLUMN factory INTEGER NOT NULL DEFAULT 0"
+	 " CHECK(factory IN (0,1));"),
 };
 const int kdb_schema_latest =
 	(int)(sizeof(kdb_migrations) / sizeof(kdb_migrations[0]));

@@ -561,7 +561,7 @@ static int cmd_post(const char *url, const char *what)
 	return 0;
 }
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fputs("usage: kmsit [--skew N] [--ca FILE] flow|errors|call DIR |\n"
 	      "             request|redeem DIR FILE |\n"
