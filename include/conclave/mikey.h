@@ -171,6 +171,16 @@ CC_MUST_USE enum cc_err mikey_decode_chain(const uint8_t *buf, size_t len,
 					   struct mikey_diag *diag);
 
 /**
+ * Decode the body of a TICKET (ticket = true) or TP payload -- the payload
+ * without its next-payload byte, e.g. a TICKET kept byte-exact from a
+ * REQUEST_RESP -- with the same checks mikey_decode applies.
+ */
+CC_MUST_USE enum cc_err mikey_ticket_decode(const uint8_t *body, size_t len,
+					    bool ticket,
+					    struct mikey_pl_ticket *t,
+					    struct mikey_diag *diag);
+
+/**
  * Encode msg into wr. Next-payload bytes are filled from the chain order.
  * Each payload's off/len in msg are set to where it was written (so the
  * caller can find the V and KEMAC payloads).

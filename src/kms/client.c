@@ -285,43 +285,8 @@ enum cc_err kc_validity(const struct kc_policy *p, int64_t now, uint32_t skew)
 enum cc_err kc_ticket_from_raw(const uint8_t *raw, size_t len,
 			       struct mikey_pl_ticket *t)
 {
-	struct cc_rd rd;
-	uint8_t b5 = 0, b6 = 0, b7 = 0;
-	uint16_t n = 0;
-	enum cc_err err;
-
 	memset(t, 0, sizeof(*t));
-	cc_rd_init(&rd, raw, len);
-	err = cc_rd_u16(&rd, &t->ticket_type);
-	if (!err)
-		err = cc_rd_u8(&rd, &t->subtype);
-	if (!err)
-		err = cc_rd_u8(&rd, &t->version);
-	if (!err)
-		err = cc_rd_u8(&rd, &b5);
-	if (!err)
-		err = cc_rd_u8(&rd, &b6);
-	if (!err)
-		err = cc_rd_u8(&rd, &b7);
-	if (!err)
-		err = cc_rd_u16(&rd, &n);
-	if (!err)
-		err = cc_rd_slice(&rd, n, &t->tp_data);
-	if (!err)
-		err = cc_rd_u16(&rd, &n);
-	if (!err)
-		err = cc_rd_slice(&rd, n, &t->ticket_data);
-	if (!err)
-		err = cc_rd_u16(&rd, &n);
-	if (!err)
-		err = cc_rd_slice(&rd, n, &t->init_data);
-	if (!err)
-		err = cc_rd_done(&rd);
-	if (err)
-		return err;
-	t->prf = b5 >> 1;
-	t->flags = (uint16_t)(b6 << 8 | b7 | (b5 & 1));
-	return err;
+	return mikey_ticket_decode(raw, len, true, t, NULL);
 }
 
 /* ---- Ticket Request ---------------------------------------------------- */

@@ -426,6 +426,28 @@ static enum cc_err dec_ticket(struct cc_rd *rd, struct dctx *dc, bool ticket,
 	return check_nested(&t->init_data, dc, name, "initiator data", at);
 }
 
+enum cc_err mikey_ticket_decode(const uint8_t *body, size_t len, bool ticket,
+				struct mikey_pl_ticket *t,
+				struct mikey_diag *diag)
+{
+	struct cc_rd rd;
+	struct dctx dc = { diag, 0 };
+	struct mikey_pl pl;
+	enum cc_err err;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.type = ticket ? MIKEY_PT_TICKET : MIKEY_PT_TP;
+	cc_rd_init(&rd, body, len);
+	err = dec_ticket(&rd, &dc, ticket, &pl);
+	if (!err && cc_rd_done(&rd))
+		err = fail(diag, CC_ERR_TRAILING,
+			   pl.type == MIKEY_PT_TICKET ? "TICKET" : "TP",
+			   "bytes after the payload", rd.pos);
+	if (!err)
+		*t = pl.u.ticket;
+	return err;
+}
+
 static enum cc_err dec_body(struct cc_rd *rd, struct dctx *dc,
 			    struct mikey_pl *pl)
 {
