@@ -246,7 +246,8 @@ enum cc_err cc_hex_decode(const char *hex, uint8_t *out, size_t cap,
 	for (; *hex; hex++) {
 		int v;
 
-		if (*hex == ' ' || *hex == '\n' || *hex == '\t' || *hex == ':')
+		if (*hex == ' ' || *hex == '\n' || *hex == '\t' ||
+		    *hex == '\r' || *hex == ':')
 			continue;
 		v = hexval(*hex);
 		if (v < 0)

@@ -36,42 +36,23 @@ static enum cc_err errno_err(int e)
 	}
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool is_space(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* 64 hex digits with any whitespace around or between them. */
 static enum cc_err parse_hex(const uint8_t *buf, size_t len,
 			     uint8_t key[KMS_MASTER_KEY_LEN])
 {
-	size_t i, n = 0;
-	int v;
+	char text[4 * KMS_MASTER_KEY_LEN + 1];
+	size_t n = 0;
+	enum cc_err err;
 
-	for (i = 0; i < len; i++) {
-		if (is_space(buf[i]))
-			continue;
-		v = hexval(buf[i]);
-		if (v < 0 || n >= 2 * KMS_MASTER_KEY_LEN)
-			return CC_ERR_MALFORMED;
-		if (n % 2 == 0)
-			key[n / 2] = (uint8_t)(v << 4);
-		else
-			key[n / 2] |= (uint8_t)v;
-		n++;
-	}
-	return n == 2 * KMS_MASTER_KEY_LEN ? CC_OK : CC_ERR_MALFORMED;
+	if (len >= sizeof(text))
+		return CC_ERR_MALFORMED;
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	err = cc_hex_decode(text, key, KMS_MASTER_KEY_LEN, &n);
+	cc_wipe(text, sizeof(text));
+	if (err || n != KMS_MASTER_KEY_LEN)
+		return CC_ERR_MALFORMED;
+	return CC_OK;
 }
 
 static enum cc_err read_all(int fd, uint8_t *buf, size_t cap, size_t *len)
