@@ -259,8 +259,87 @@ static void test_kw_short_chain(void)
 	mikey_msg_keys_wipe(&k);
 }
 
+/*
+ * The replay cache against a plain model: random arrivals over a long run
+ * with a small table, so eviction, expiry and backward-shift deletion all
+ * happen thousands of times. An accepted message must be refused (replay
+ * or stale) while the model remembers it, and nothing it forgot may block
+ * a fresh one.
+ */
+static void test_replay_model(void)
+{
+	enum {
+		CAP = 64,
+		MSGS = 400,
+		STEPS = 20000,
+		SKEW = 30
+	};
+	static struct mikey_msg msgs[MSGS];
+	static uint8_t macs[MSGS][20];
+	static int64_t accepted_at[MSGS]; /* 0 = never accepted */
+	struct mikey_replay *r = NULL;
+	uint32_t seed = 12345;
+	int64_t now = 1700000000;
+	size_t i, step;
+
+	CHECK_OK(mikey_replay_alloc(&r, CAP, SKEW));
+	if (!r)
+		return;
+	for (i = 0; i < MSGS; i++) {
+		struct mikey_pl *v;
+		size_t b;
+
+		mikey_msg_init(&msgs[i], MIKEY_DT_TRANSFER_INIT, true, 0,
+			       (uint32_t)i, MIKEY_MAP_EMPTY);
+		for (b = 0; b < 20; b++) {
+			seed = seed * 1103515245 + 12345;
+			macs[i][b] = (uint8_t)(seed >> 16);
+		}
+		mikey_add_t(&msgs[i].ch, MIKEY_TS_NTP_UTC, 0);
+		v = mikey_add_v(&msgs[i].ch);
+		v->u.v.alg = MIKEY_MAC_HMAC_SHA1_160;
+		v->u.v.mac = (struct cc_slice){ macs[i], 20 };
+	}
+	for (step = 0; step < STEPS; step++) {
+		size_t k;
+		bool fresh;
+		enum cc_err err;
+
+		seed = seed * 1103515245 + 12345;
+		k = (seed >> 8) % MSGS;
+		if (step % 7 == 0)
+			now++;
+		/* a message is stamped when first sent; a repeat keeps it */
+		fresh = !accepted_at[k];
+		if (fresh)
+			msgs[k].ch.pl[0].u.t.value =
+				mikey_ntp_from_unix(now, 0);
+		err = mikey_replay_add(r, &msgs[k], now);
+		/* nothing forgotten may block a fresh message (a floor at
+		 * exactly now may, and says so) */
+		if (fresh)
+			CHECK(err == CC_OK || err == CC_ERR_STALE);
+		if (accepted_at[k] &&
+		    mikey_ts_unix(&msgs[k].ch.pl[0].u.t) + SKEW >= now)
+			CHECK(err == CC_ERR_REPLAY || err == CC_ERR_STALE);
+		if (err == CC_OK)
+			accepted_at[k] = now;
+		else if (err != CC_ERR_REPLAY && err != CC_ERR_STALE)
+			CHECK_OK(err);
+		/* once its window passed, a message may be sent afresh */
+		if (accepted_at[k] &&
+		    mikey_ts_unix(&msgs[k].ch.pl[0].u.t) + SKEW < now)
+			accepted_at[k] = 0;
+		CHECK(mikey_replay_count(r) <= CAP);
+		if (check_failures)
+			break;
+	}
+	mikey_replay_free(r);
+}
+
 int main(void)
 {
+	test_replay_model();
 	test_kw_short_chain();
 	test_rfc4567_offer();
 	test_timestamps_and_ext();

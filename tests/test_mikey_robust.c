@@ -565,23 +565,30 @@ static void test_replay(void)
 	for (i = 1; i < 4; i++)
 		CHECK_OK(mikey_replay_add(r, &m[i], NOW + 1));
 	CHECK(mikey_replay_count(r) == 4);
-	/* N live entries: the N+1th distinct message is refused */
-	CHECK_ERR(mikey_replay_add(r, &m[4], NOW + 2), CC_ERR_FULL);
-	CHECK_ERR(mikey_replay_add(r, &m[4], NOW + SKEW), CC_ERR_FULL);
+	/* N live entries: the N+1th distinct message evicts the oldest (m[0],
+	 * T = NOW) and the window shrinks past its T (RFC 3830 §5.4) */
+	CHECK_OK(mikey_replay_add(r, &m[4], NOW + 2));
 	CHECK(mikey_replay_count(r) == 4);
-	/* past ts + skew for m[0], m[1]: purged, room again */
-	CHECK_OK(mikey_replay_add(r, &m[4], NOW + SKEW + 1));
-	CHECK(mikey_replay_count(r) == 3);
-	CHECK_ERR(mikey_replay_add(r, &m[3], NOW + SKEW + 1), CC_ERR_REPLAY);
-	CHECK_ERR(mikey_replay_add(r, &m[4], NOW + SKEW + 1), CC_ERR_REPLAY);
+	CHECK_ERR(mikey_replay_seen(r, &m[0], NOW + 2), CC_ERR_STALE);
+	CHECK_ERR(mikey_replay_add(r, &m[0], NOW + 2), CC_ERR_STALE);
+	/* m[1] has the same T as the evicted m[0]: also below the floor */
+	CHECK_ERR(mikey_replay_add(r, &m[1], NOW + 2), CC_ERR_STALE);
+	CHECK_ERR(mikey_replay_add(r, &m[3], NOW + 2), CC_ERR_REPLAY);
+	CHECK_ERR(mikey_replay_add(r, &m[4], NOW + 2), CC_ERR_REPLAY);
+	/* past T + skew everything expires and the cache empties by itself;
+	 * from then on the timestamp window refuses those messages */
+	CHECK_ERR(mikey_ts_check(&m[3].ch.pl[0].u.t, NOW + 100 + SKEW + 1,
+				 SKEW),
+		  CC_ERR_STALE);
+	CHECK_OK(mikey_replay_add(r, &m[5], NOW + 100 + SKEW + 1));
+	CHECK(mikey_replay_count(r) == 1);
 	/* an expired one is no longer in the cache; its T is stale */
 	CHECK_ERR(mikey_ts_check(&m[0].ch.pl[0].u.t, NOW + SKEW + 1, SKEW),
 		  CC_ERR_STALE);
-	/* COUNTER: remembered for skew seconds from now */
-	CHECK_OK(mikey_replay_add(r, &m[5], NOW + SKEW + 1));
-	CHECK_ERR(mikey_replay_add(r, &m[5], NOW + 2 * SKEW + 1),
+	/* COUNTER: remembered for skew seconds from its arrival */
+	CHECK_ERR(mikey_replay_add(r, &m[5], NOW + 100 + 2 * SKEW),
 		  CC_ERR_REPLAY);
-	CHECK(mikey_replay_count(r) == 4);
+	CHECK_OK(mikey_replay_add(r, &m[5], NOW + 100 + 2 * SKEW + 2));
 	mikey_replay_free(r);
 
 	/* a message without V has no replay key */

@@ -25,9 +25,13 @@ struct suite_cmd {
 	const char *summary;
 };
 
+int bench_kms(int argc, char **argv); /* bench_kms.c */
+
 static const struct suite_cmd suites[] = {
 	{ "mikey", bench_mikey,
 	  "MIKEY-TICKET build / verify rates against a raw OpenSSL limit" },
+	{ "kms", bench_kms,
+	  "REQUEST+RESOLVE pairs/s against conclave-kmsd, and in-process" },
 };
 
 static void usage(FILE *f)

@@ -361,6 +361,13 @@ static int open_store(struct kms_db **dbp)
 						 "");
 		return 1;
 	}
+	/* WAL checkpoints (and their fsync) off the event loop */
+	err = kms_db_background_checkpoint(*dbp, 1000);
+	if (err)
+		kmsd_log(KMSD_LOG_WARN,
+			 "background checkpoints unavailable (%s): SQLite "
+			 "checkpoints inline",
+			 cc_strerror(err));
 	return 0;
 }
 

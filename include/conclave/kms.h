@@ -96,6 +96,10 @@ struct kms_store_ops {
 				 int64_t now, struct kms_tpk *k);
 	/* Append an audit record. */
 	enum cc_err (*audit)(struct kms_store *st, const struct kms_audit *a);
+	/* Optional: one transaction around one request's reads and its
+	 * audit write (one lock, one commit). commit(false) rolls back. */
+	enum cc_err (*begin)(struct kms_store *st);
+	enum cc_err (*end)(struct kms_store *st, bool commit);
 };
 
 struct kms_store {

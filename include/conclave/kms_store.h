@@ -44,6 +44,16 @@ CC_MUST_USE enum cc_err kms_db_open(struct kms_db **dbp, const char *spec,
 				    bool create);
 void kms_db_close(struct kms_db *db);
 
+/**
+ * Move WAL checkpoints off the caller's thread: automatic checkpoints are
+ * turned off on this connection and a background thread with its own
+ * connection runs a passive checkpoint every interval_ms. A daemon uses
+ * this so that no request waits for the fsync a checkpoint does. Stopped
+ * by kms_db_close.
+ */
+CC_MUST_USE enum cc_err kms_db_background_checkpoint(struct kms_db *db,
+						     unsigned interval_ms);
+
 /** The struct kms_store view of a db, for kms_alloc. */
 struct kms_store *kms_db_store(struct kms_db *db);
 

@@ -495,10 +495,11 @@ void mikey_replay_set_skew(struct mikey_replay *r, uint32_t skew);
 
 /**
  * Check a verified message against the cache and remember it until
- * ts + skew. The key is the message's V MAC (unforgeable without the key)
- * with its data type and CSB ID. CC_ERR_REPLAY if seen; CC_ERR_FULL if the
- * cache is full of live entries (RFC 3830 §5.4: refuse until one skew has
- * passed).
+ * T + skew. The key is the message's V MAC (unforgeable without the key)
+ * with its data type and CSB ID. CC_ERR_REPLAY if seen. The cache is
+ * bounded and allocated up front: when it is full the oldest entry goes
+ * and the window shrinks to exclude its T (RFC 3830 §5.4), so a message
+ * stamped at or before that is CC_ERR_STALE.
  */
 CC_MUST_USE enum cc_err mikey_replay_add(struct mikey_replay *r,
 					 const struct mikey_msg *msg,

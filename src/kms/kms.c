@@ -290,6 +290,12 @@ enum cc_err kms_handle(struct kms *k, const uint8_t *msg, size_t len,
 	r->res = res;
 	r->resp = resp;
 	r->resp_start = resp->pos;
+	/* one store transaction per request: its lookups and its audit
+	 * record see one state and commit together */
+	if (k->st->ops->begin && k->st->ops->begin(k->st)) {
+		err = kms_refuse(k, r, CC_ERR_STORE, "store unavailable", NULL);
+		goto out;
+	}
 	err = mikey_decode(msg, len, &r->msg, &r->diag);
 	/* the HDR decoded if the failure lies past it */
 	r->hdr_ok = !err ||
@@ -308,6 +314,20 @@ enum cc_err kms_handle(struct kms *k, const uint8_t *msg, size_t len,
 		err = kms_refuse(k, r, CC_ERR_UNSUPPORTED,
 				 "not a request the KMS serves", &r->diag);
 	}
+	if (k->st->ops->end && k->st->ops->end(k->st, true) &&
+	    res->err == CC_OK) {
+		/* the audit record did not reach the store: no ticket without
+		 * its record */
+		r->hdr_ok = false;
+		res->err = CC_ERR_STORE;
+		res->reason = "audit log unavailable";
+		res->mikey_err = MIKEY_ERR_UNSPECIFIED;
+		resp->pos = r->resp_start;
+		resp->err = CC_OK;
+		err = mikey_build_error(NULL, mikey_ntp_from_unix(now, 0),
+					res->mikey_err, resp);
+	}
+out:
 	cc_wipe(&r->user, sizeof(r->user));
 	free(r);
 	return err;

@@ -139,6 +139,12 @@ static const char *const stmt_sql[KDB__COUNT] = {
 			     "ticket_id,"
 			     " requester, initiator, peer)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* one request = one transaction; IMMEDIATE takes the write lock at
+	 * once, so a second writer waits (busy_timeout) instead of failing
+	 * the upgrade half-way through */
+	[KDB_BEGIN] = "BEGIN IMMEDIATE",
+	[KDB_COMMIT] = "COMMIT",
+	[KDB_ROLLBACK] = "ROLLBACK",
 };
 
 static const char verifier_text[] = "conclave-kms master key verifier";
@@ -491,6 +497,11 @@ enum cc_err kdb_open(struct kms_db **dbp, const char *spec,
 		return CC_ERR_NOMEM;
 	db->store.ops = &sqlite_ops;
 	memcpy(db->master, master, KMS_MASTER_KEY_LEN);
+	if (strlen(path) >= sizeof(db->path)) {
+		free(db);
+		return CC_ERR_INVAL;
+	}
+	strcpy(db->path, path);
 	err = create ? open_new(db, path, max_version, &made) :
 		       open_existing(db, path);
 	if (!err && !db->stmt[0] && db->version == kdb_schema_latest)
@@ -519,6 +530,7 @@ void kms_db_close(struct kms_db *db)
 
 	if (!db)
 		return;
+	kdb_checkpointer_stop(db);
 	for (i = 0; i < KDB__COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	if (db->sql && sqlite3_close(db->sql) != SQLITE_OK) {
@@ -776,7 +788,37 @@ static enum cc_err op_audit(struct kms_store *st, const struct kms_audit *a)
 	return err;
 }
 
+static enum cc_err run_stmt(struct kms_db *db, enum kdb_stmt which)
+{
+	sqlite3_stmt *s = db->stmt[which];
+	enum cc_err err = kdb_err(sqlite3_step(s));
+
+	stmt_done(s);
+	return err;
+}
+
+static enum cc_err op_begin(struct kms_store *st)
+{
+	return run_stmt(to_db(st), KDB_BEGIN);
+}
+
+static enum cc_err op_end(struct kms_store *st, bool commit)
+{
+	struct kms_db *db = to_db(st);
+	enum cc_err err;
+
+	if (!commit)
+		return run_stmt(db, KDB_ROLLBACK);
+	err = run_stmt(db, KDB_COMMIT);
+	if (err && run_stmt(db, KDB_ROLLBACK)) {
+		/* the commit's error says what failed */
+	}
+	return err;
+}
+
 static const struct kms_store_ops sqlite_ops = {
+	.begin = op_begin,
+	.end = op_end,
 	.user_by_psk_id = op_user_by_psk_id,
 	.user_by_identity = op_user_by_identity,
 	.may_create_conference = op_may_create_conference,

@@ -29,6 +29,9 @@ enum kdb_stmt {
 	KDB_TPK_CURRENT,
 	KDB_TPK_BY_ID,
 	KDB_AUDIT_INSERT,
+	KDB_BEGIN,
+	KDB_COMMIT,
+	KDB_ROLLBACK,
 	KDB__COUNT
 };
 
@@ -38,6 +41,8 @@ struct kms_db {
 	sqlite3_stmt *stmt[KDB__COUNT];
 	uint8_t master[KMS_MASTER_KEY_LEN]; /* wiped on close */
 	int version;
+	char path[4096];          /* for the checkpoint thread's connection */
+	struct kdb_checkpointer *cp; /* background checkpoints, or NULL */
 };
 
 /** Schema migrations: step i brings user_version from i to i + 1. */
@@ -53,6 +58,9 @@ extern const int kdb_schema_latest;
 CC_MUST_USE enum cc_err kdb_open(struct kms_db **dbp, const char *spec,
 				 const uint8_t master[KMS_MASTER_KEY_LEN],
 				 bool create, int max_version);
+
+/** Stop the background checkpoint thread, if any (checkpoint.c). */
+void kdb_checkpointer_stop(struct kms_db *db);
 
 /** Map a SQLite result code onto enum cc_err (table in store_sqlite.c). */
 enum cc_err kdb_err(int rc);

@@ -54,23 +54,39 @@ enum cc_err mikey_ts_check(const struct mikey_ts *ts, int64_t now,
 	return CC_OK;
 }
 
-/* ---- the cache ------------------------------------------------------ */
+/* ---- the cache ------------------------------------------------------
+ *
+ * A hash set of accepted messages (linear probing, deletion by backward
+ * shift) plus a FIFO of the same entries in arrival order. An entry leaves
+ * when its message's T + skew has passed. When the cache is full the
+ * oldest entry is evicted and the *floor* rises to its T: from then on a
+ * message stamped at or before the floor is refused as stale, because the
+ * cache can no longer prove it is not a replay. That is RFC 3830 §5.4's
+ * "the skew may be shrunk dynamically as the cache fills": memory stays
+ * bounded and allocated up front, and an attacker who floods the cache
+ * only narrows the window for honest, fresh messages.
+ */
 
 enum {
-	KEY_LEN = 24
+	KEY_LEN = 16
 };
 
-struct entry {
+struct slot {
+	uint8_t key[KEY_LEN]; /* all zero = empty (key[0] has bit 7 set) */
+};
+
+struct fifo {
 	uint8_t key[KEY_LEN];
-	int64_t expiry;
-	bool used;
+	int64_t ts;     /* the message's T, Unix seconds */
+	int64_t expiry; /* ts + skew */
 };
 
 struct mikey_replay {
-	struct entry *tab;
-	size_t mask;     /* table size - 1 (power of two) */
-	size_t used;     /* occupied slots, live or expired */
-	size_t capacity; /* max occupied: keeps the load at <= 1/2 */
+	struct slot *tab;
+	size_t mask; /* table size - 1 (power of two, >= 2 * capacity) */
+	struct fifo *ring;
+	size_t capacity, head, count;
+	int64_t floor; /* refuse T <= floor; INT64_MIN when never raised */
 	uint32_t skew;
 };
 
@@ -87,13 +103,18 @@ enum cc_err mikey_replay_alloc(struct mikey_replay **rp, size_t capacity,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return CC_ERR_NOMEM;
-	r->tab = calloc(size, sizeof(*r->tab));
-	if (!r->tab) {
-		free(r);
+	r->tab = malloc(size * sizeof(*r->tab));
+	r->ring = malloc(capacity * sizeof(*r->ring));
+	if (!r->tab || !r->ring) {
+		mikey_replay_free(r);
 		return CC_ERR_NOMEM;
 	}
+	/* touch every page now: memory is flat from the first request */
+	memset(r->tab, 0, size * sizeof(*r->tab));
+	memset(r->ring, 0, capacity * sizeof(*r->ring));
 	r->mask = size - 1;
 	r->capacity = capacity;
+	r->floor = INT64_MIN;
 	r->skew = skew;
 	*rp = r;
 	return CC_OK;
@@ -104,6 +125,7 @@ void mikey_replay_free(struct mikey_replay *r)
 	if (!r)
 		return;
 	free(r->tab);
+	free(r->ring);
 	free(r);
 }
 
@@ -114,12 +136,12 @@ void mikey_replay_set_skew(struct mikey_replay *r, uint32_t skew)
 
 size_t mikey_replay_count(const struct mikey_replay *r)
 {
-	return r->used;
+	return r->count;
 }
 
-/* The key: data type, CSB ID and the first 19 bytes of the V MAC. The MAC
- * cannot be produced without the key, so two accepted messages share it
- * only if they are the same message. */
+/* The key: data type, CSB ID and 11 bytes of the V MAC. The MAC cannot be
+ * produced without the key, so two accepted messages share it only if
+ * they are the same message (88 bits: no accidental collisions). */
 static bool make_key(const struct mikey_msg *msg, uint8_t key[KEY_LEN])
 {
 	const struct mikey_pl *v;
@@ -129,7 +151,7 @@ static bool make_key(const struct mikey_msg *msg, uint8_t key[KEY_LEN])
 	v = &msg->ch.pl[msg->ch.n - 1];
 	if (v->u.v.mac.len < KEY_LEN - 5)
 		return false;
-	key[0] = msg->hdr.data_type;
+	key[0] = (uint8_t)(0x80 | msg->hdr.data_type);
 	key[1] = (uint8_t)(msg->hdr.csb_id >> 24);
 	key[2] = (uint8_t)(msg->hdr.csb_id >> 16);
 	key[3] = (uint8_t)(msg->hdr.csb_id >> 8);
@@ -138,7 +160,7 @@ static bool make_key(const struct mikey_msg *msg, uint8_t key[KEY_LEN])
 	return true;
 }
 
-static size_t slot_of(const struct mikey_replay *r, const uint8_t *key)
+static size_t home(const struct mikey_replay *r, const uint8_t *key)
 {
 	uint64_t h;
 
@@ -146,79 +168,125 @@ static size_t slot_of(const struct mikey_replay *r, const uint8_t *key)
 	return (size_t)(h ^ (h >> 29)) & r->mask;
 }
 
-/* Drop expired entries by rebuilding the table. */
-static void purge(struct mikey_replay *r, int64_t now)
+static bool empty(const struct slot *s)
 {
-	size_t size = r->mask + 1, i;
-	struct entry *old = r->tab, *fresh = calloc(size, sizeof(*fresh));
-
-	if (!fresh)
-		return;
-	r->tab = fresh;
-	r->used = 0;
-	for (i = 0; i < size; i++) {
-		size_t j;
-
-		if (!old[i].used || old[i].expiry < now)
-			continue;
-		for (j = slot_of(r, old[i].key); r->tab[j].used;
-		     j = (j + 1) & r->mask)
-			;
-		r->tab[j] = old[i];
-		r->used++;
-	}
-	free(old);
+	return !s->key[0];
 }
 
-static bool lookup(const struct mikey_replay *r, const uint8_t *key,
-		   int64_t now, size_t *end)
+/* The slot holding key, or the empty slot where it would go. */
+static size_t probe(const struct mikey_replay *r, const uint8_t *key,
+		    bool *found)
 {
 	size_t i;
 
-	for (i = slot_of(r, key); r->tab[i].used; i = (i + 1) & r->mask)
-		if (r->tab[i].expiry >= now &&
-		    cc_ct_equal(r->tab[i].key, key, KEY_LEN))
-			return true;
-	*end = i;
-	return false;
+	for (i = home(r, key); !empty(&r->tab[i]); i = (i + 1) & r->mask)
+		if (cc_ct_equal(r->tab[i].key, key, KEY_LEN)) {
+			*found = true;
+			return i;
+		}
+	*found = false;
+	return i;
+}
+
+/* Remove key; close the gap by shifting later entries of the cluster. */
+static void tab_del(struct mikey_replay *r, const uint8_t *key)
+{
+	bool found;
+	size_t i = probe(r, key, &found), j = i, k;
+
+	if (!found)
+		return;
+	memset(&r->tab[i], 0, sizeof(r->tab[i]));
+	for (;;) {
+		j = (j + 1) & r->mask;
+		if (empty(&r->tab[j]))
+			return;
+		k = home(r, r->tab[j].key);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		r->tab[i] = r->tab[j];
+		memset(&r->tab[j], 0, sizeof(r->tab[j]));
+		i = j;
+	}
+}
+
+static void pop_oldest(struct mikey_replay *r)
+{
+	tab_del(r, r->ring[r->head].key);
+	r->head = (r->head + 1) % r->capacity;
+	r->count--;
+}
+
+static void expire(struct mikey_replay *r, int64_t now)
+{
+	while (r->count && r->ring[r->head].expiry < now)
+		pop_oldest(r);
+}
+
+static int64_t msg_time(const struct mikey_msg *msg, int64_t now, bool *clock)
+{
+	const struct mikey_pl *t = mikey_chain_find(&msg->ch, MIKEY_PT_T, 0);
+
+	*clock = t && t->u.t.type != MIKEY_TS_COUNTER;
+	return *clock ? mikey_ts_unix(&t->u.t) : now;
+}
+
+static enum cc_err check(const struct mikey_replay *r,
+			 const struct mikey_msg *msg, int64_t now,
+			 uint8_t key[KEY_LEN], size_t *slot, int64_t *ts,
+			 bool *clock)
+{
+	bool found;
+
+	if (!mikey_chain_find(&msg->ch, MIKEY_PT_T, 0) || !make_key(msg, key))
+		return CC_ERR_INVAL;
+	*ts = msg_time(msg, now, clock);
+	if (*clock && *ts <= r->floor)
+		return CC_ERR_STALE;
+	*slot = probe(r, key, &found);
+	return found ? CC_ERR_REPLAY : CC_OK;
 }
 
 enum cc_err mikey_replay_seen(const struct mikey_replay *r,
 			      const struct mikey_msg *msg, int64_t now)
 {
 	uint8_t key[KEY_LEN];
-	size_t end;
+	size_t slot;
+	int64_t ts;
+	bool clock;
 
-	if (!make_key(msg, key))
-		return CC_ERR_INVAL;
-	return lookup(r, key, now, &end) ? CC_ERR_REPLAY : CC_OK;
+	return check(r, msg, now, key, &slot, &ts, &clock);
 }
 
 enum cc_err mikey_replay_add(struct mikey_replay *r,
 			     const struct mikey_msg *msg, int64_t now)
 {
-	const struct mikey_pl *t = mikey_chain_find(&msg->ch, MIKEY_PT_T, 0);
 	uint8_t key[KEY_LEN];
-	int64_t expiry;
-	size_t i;
+	struct fifo *f;
+	size_t slot;
+	int64_t ts;
+	bool clock, found;
+	enum cc_err err;
 
-	if (!t || !make_key(msg, key))
-		return CC_ERR_INVAL;
-	expiry = (t->u.t.type == MIKEY_TS_COUNTER ? now :
-						    mikey_ts_unix(&t->u.t)) +
-		 r->skew;
-	if (lookup(r, key, now, &i))
-		return CC_ERR_REPLAY;
-	if (r->used >= r->capacity) {
-		purge(r, now);
-		if (r->used >= r->capacity)
-			return CC_ERR_FULL;
-		for (i = slot_of(r, key); r->tab[i].used; i = (i + 1) & r->mask)
-			;
+	expire(r, now);
+	err = check(r, msg, now, key, &slot, &ts, &clock);
+	if (err)
+		return err;
+	if (r->count == r->capacity) {
+		/* RFC 3830 §5.4: shrink the window rather than forget */
+		if (r->ring[r->head].ts > r->floor)
+			r->floor = r->ring[r->head].ts;
+		pop_oldest(r);
+		if (clock && ts <= r->floor)
+			return CC_ERR_STALE;
+		slot = probe(r, key, &found);
 	}
-	memcpy(r->tab[i].key, key, KEY_LEN);
-	r->tab[i].expiry = expiry;
-	r->tab[i].used = true;
-	r->used++;
+	memcpy(r->tab[slot].key, key, KEY_LEN);
+	f = &r->ring[(r->head + r->count) % r->capacity];
+	memcpy(f->key, key, KEY_LEN);
+	f->ts = ts;
+	f->expiry = ts + r->skew;
+	r->count++;
 	return CC_OK;
 }
