@@ -322,7 +322,8 @@ static void test_identities(struct kms_db *db)
 
 	CHECK_OK(
 		st->ops->user_by_identity(st, sl("sip:alice@example.org"), &u));
-	CHECK(!strcmp(u.name, "alice") && !memcmp(u.psk, psk_alice, 32));
+	/* identity lookups leave the PSK sealed (kms.h) */
+	CHECK(!strcmp(u.name, "alice") && u.psk_len == 0);
 	CHECK_OK(st->ops->user_by_identity(
 		st, sl("sip:focus17.conf1@example.org"), &u));
 	CHECK(!strcmp(u.name, "conf") && u.key_supplier);

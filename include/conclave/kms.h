@@ -78,7 +78,8 @@ struct kms_store_ops {
 	enum cc_err (*user_by_psk_id)(struct kms_store *st,
 				      struct cc_slice psk_id,
 				      struct kms_user *u);
-	/* The user owning an identity (exact, else pattern). */
+	/* The user owning an identity (exact, else pattern). The PSK is
+	 * not filled in (psk_len 0): ask user_by_psk_id for it. */
 	enum cc_err (*user_by_identity)(struct kms_store *st,
 					struct cc_slice identity,
 					struct kms_user *u);

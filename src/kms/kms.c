@@ -155,12 +155,18 @@ static enum cc_err find_user(struct kms *k, struct kms_req *r,
 {
 	enum cc_err err;
 
-	if (psk)
+	struct kms_user u;
+
+	if (psk) {
 		err = k->st->ops->user_by_psk_id(k->st, psk->u.id.data,
 						 &r->user);
-	else
-		err = k->st->ops->user_by_identity(k->st, self->u.id.data,
-						   &r->user);
+		return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER : err;
+	}
+	/* no IDRpsk: the identity names the user, its PSK id the PSK */
+	err = k->st->ops->user_by_identity(k->st, self->u.id.data, &u);
+	if (!err)
+		err = k->st->ops->user_by_psk_id(k->st, mikey_str(u.psk_id),
+						 &r->user);
 	return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER : err;
 }
 

@@ -426,7 +426,13 @@ enum cc_err kms_request(struct kms *k, struct kms_req *r)
 		err = kms_refuse(k, r, r->audit_err, "audit log unavailable",
 				 NULL);
 out:
-	cc_wipe(g, sizeof(*g));
+	/* the secrets; the policy, ticket and response bytes are not */
+	cc_wipe(g->mpk, sizeof(g->mpk));
+	cc_wipe(g->rand, sizeof(g->rand));
+	cc_wipe(g->mpki, sizeof(g->mpki));
+	cc_wipe(g->mpkr, sizeof(g->mpkr));
+	cc_wipe(g->key, sizeof(g->key));
+	cc_wipe(g->salt, sizeof(g->salt));
 	free(g);
 	return err;
 }

@@ -331,7 +331,13 @@ enum cc_err kms_resolve(struct kms *k, struct kms_req *r)
 		err = kms_refuse(k, r, r->audit_err, "audit log unavailable",
 				 NULL);
 out:
-	cc_wipe(z, sizeof(*z));
+	/* the secrets; the policy and response bytes are not */
+	cc_wipe(z->plain, sizeof(z->plain));
+	cc_wipe(z->mpki, sizeof(z->mpki));
+	cc_wipe(z->mpkr, sizeof(z->mpkr));
+	cc_wipe(z->mpkr_f, sizeof(z->mpkr_f));
+	cc_wipe(z->forked, sizeof(z->forked));
+	cc_wipe(z->init_user.psk, sizeof(z->init_user.psk));
 	free(z);
 	return err;
 }

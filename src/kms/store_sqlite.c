@@ -557,9 +557,10 @@ static struct kms_db *to_db(struct kms_store *st)
 	return (struct kms_db *)st; /* store is the first member */
 }
 
-/* Fill u from a row (id, name, psk_id, psk_enc, key_supplier). */
+/* Fill u from a row (id, name, psk_id, psk_enc, key_supplier); the PSK
+ * is unsealed only when the caller needs it (lookups by PSK id). */
 static enum cc_err user_from_row(struct kms_db *db, sqlite3_stmt *s,
-				 struct kms_user *u)
+				 struct kms_user *u, bool with_psk)
 {
 	enum cc_err err;
 
@@ -568,6 +569,8 @@ static enum cc_err user_from_row(struct kms_db *db, sqlite3_stmt *s,
 	copy_col(u->name, sizeof(u->name), s, 1);
 	copy_col(u->psk_id, sizeof(u->psk_id), s, 2);
 	u->key_supplier = sqlite3_column_int(s, 4) != 0;
+	if (!with_psk)
+		return CC_OK;
 	err = kdb_unseal(db->master, "psk", u->name, sqlite3_column_blob(s, 3),
 			 (size_t)sqlite3_column_bytes(s, 3), u->psk,
 			 sizeof(u->psk), &u->psk_len);
@@ -589,7 +592,7 @@ static enum cc_err op_user_by_psk_id(struct kms_store *st,
 	if (!err)
 		err = step_one(s);
 	if (!err)
-		err = user_from_row(db, s, u);
+		err = user_from_row(db, s, u, true);
 	stmt_done(s);
 	return err;
 }
@@ -604,7 +607,7 @@ static enum cc_err user_by_row_id(struct kms_db *db, int64_t id,
 	if (!err)
 		err = step_one(s);
 	if (!err)
-		err = user_from_row(db, s, u);
+		err = user_from_row(db, s, u, false);
 	stmt_done(s);
 	return err;
 }
@@ -663,7 +666,7 @@ static enum cc_err op_user_by_identity(struct kms_store *st,
 	if (!err)
 		err = step_one(s);
 	if (!err)
-		err = user_from_row(db, s, u);
+		err = user_from_row(db, s, u, false);
 	if (!err)
 		u->factory_identity = sqlite3_column_int(s, 5) != 0;
 	stmt_done(s);
