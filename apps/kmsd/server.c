@@ -70,6 +70,10 @@ struct kmsd_server {
 	uint8_t resp[RESP_MAX];
 	char date[64];
 	time_t date_t;
+	/* Group commit: answers produced in one event-loop pass wait in
+	 * `held` until their batch's store transaction commits. */
+	struct list held;
+	struct tmr commit_tmr;
 };
 
 struct kconn {
@@ -86,7 +90,10 @@ struct kconn {
 	bool started; /* bytes of an unanswered request are buffered */
 	bool rejecting;
 	bool https;
-	bool counted; /* in srv->conns and the counts */
+	bool counted;     /* in srv->conns and the counts */
+	bool held;        /* answers wait for the batch commit (srv->held) */
+	bool close_after; /* close once the held answers are sent */
+	struct le hle;
 	char peer[64];
 };
 
@@ -113,6 +120,8 @@ static void conn_destructor(void *data)
 	struct kmsd_server *srv = c->srv;
 
 	tmr_cancel(&c->tmr);
+	if (c->held)
+		list_unlink(&c->hle);
 	if (c->counted) {
 		list_unlink(&c->le);
 		if (c->rejecting)
@@ -275,6 +284,53 @@ static void refuse(struct kconn *c, unsigned status, const char *why,
 
 /* ---- the endpoints ------------------------------------------------------ */
 
+/*
+ * End of an event-loop pass: commit the batch's store transaction, then
+ * send the answers it produced. If the commit fails, no answer of the
+ * batch may leave (its audit records are gone): those connections are
+ * closed and the clients retry.
+ */
+static void commit_batch(void *arg)
+{
+	struct kmsd_server *srv = arg;
+	enum cc_err err = kms_batch_end(srv->deps.kms, true);
+
+	if (err)
+		kmsd_log(KMSD_LOG_ERROR,
+			 "store commit failed (%s): dropping this batch's "
+			 "answers",
+			 cc_strerror(err));
+	while (srv->held.head) {
+		struct kconn *c = srv->held.head->data;
+
+		list_unlink(&c->hle);
+		c->held = false;
+		if (err) {
+			conn_destroy(c, "store commit failed");
+			continue;
+		}
+		if (conn_flush(c) && c->close_after)
+			conn_begin_close(c);
+	}
+}
+
+/* Open a batch for this pass unless one is open (or batches fail). */
+static void batch_join(struct kmsd_server *srv)
+{
+	if (kms_batch_open(srv->deps.kms))
+		return;
+	if (kms_batch_begin(srv->deps.kms) == CC_OK)
+		tmr_start(&srv->commit_tmr, 0, commit_batch, srv);
+}
+
+static void hold(struct kconn *c)
+{
+	if (c->held || !kms_batch_open(c->srv->deps.kms))
+		return;
+	c->held = true;
+	list_append(&c->srv->held, &c->hle, c);
+}
+
 static void do_mikey(struct kconn *c, const uint8_t *body)
 {
 	struct kmsd_server *srv = c->srv;
@@ -283,6 +339,8 @@ static void do_mikey(struct kconn *c, const uint8_t *body)
 	enum cc_err err;
 	double t0, dt;
 
+	batch_join(srv);
+	hold(c);
 	memset(&res, 0, sizeof(res));
 	cc_wr_init(&wr, srv->resp, sizeof(srv->resp));
 	t0 = mono_now();
@@ -562,6 +620,11 @@ static void conn_recv(struct mbuf *mb, void *arg)
 		c->in_len = 0;
 	else
 		rearm(c, used > 0);
+	if (c->held) {
+		/* commit_batch sends it once the audit records are stored */
+		c->close_after = c->close_after || closing;
+		return;
+	}
 	if (!conn_flush(c))
 		return;
 	if (closing)
@@ -583,6 +646,10 @@ static void conn_timer_handler(void *arg)
 	snprintf(c->req.path, sizeof(c->req.path), "-");
 	refuse(c, 408, "request not complete before request_timeout", true);
 	c->in_len = 0;
+	if (c->held) {
+		c->close_after = true;
+		return;
+	}
 	if (conn_flush(c))
 		conn_begin_close(c);
 }
@@ -743,6 +810,10 @@ static void server_destructor(void *data)
 {
 	struct kmsd_server *srv = data;
 
+	tmr_cancel(&srv->commit_tmr);
+	if (kms_batch_open(srv->deps.kms) &&
+	    kms_batch_end(srv->deps.kms, true) != CC_OK)
+		kmsd_log(KMSD_LOG_ERROR, "final store commit failed");
 	srv->http.ts = mem_deref(srv->http.ts);
 	srv->https.ts = mem_deref(srv->https.ts);
 	while (srv->conns.head)
@@ -763,6 +834,8 @@ int kmsd_server_alloc(struct kmsd_server **srvp,
 		return ENOMEM;
 	srv->deps = *deps;
 	list_init(&srv->conns);
+	list_init(&srv->held);
+	tmr_init(&srv->commit_tmr);
 	srv->scratch = mbuf_alloc(8192);
 	if (!srv->scratch) {
 		err = ENOMEM;

@@ -159,6 +159,19 @@ CC_MUST_USE enum cc_err kms_handle(struct kms *k, const uint8_t *msg,
 				   size_t len, int64_t now, struct cc_wr *resp,
 				   struct kms_result *res);
 
+/**
+ * Group the kms_handle calls that follow into one store transaction,
+ * until kms_batch_end. A daemon opens a batch for the requests of one
+ * event-loop pass, commits once, and only then sends their answers, so
+ * no answer leaves before its audit record is stored. If begin fails,
+ * kms_handle keeps using one transaction per request.
+ */
+CC_MUST_USE enum cc_err kms_batch_begin(struct kms *k);
+/** Commit (or roll back) the batch. A failed commit means none of the
+ *  batch's answers may be sent. */
+CC_MUST_USE enum cc_err kms_batch_end(struct kms *k, bool commit);
+bool kms_batch_open(const struct kms *k);
+
 /** Entries in the replay cache (for /metrics). */
 size_t kms_replay_size(const struct kms *k);
 

@@ -76,6 +76,31 @@ void kms_free(struct kms *k)
 	free(k);
 }
 
+enum cc_err kms_batch_begin(struct kms *k)
+{
+	enum cc_err err;
+
+	if (!k || k->batch || !k->st->ops->begin || !k->st->ops->end)
+		return CC_ERR_INVAL;
+	err = k->st->ops->begin(k->st);
+	if (!err)
+		k->batch = true;
+	return err;
+}
+
+enum cc_err kms_batch_end(struct kms *k, bool commit)
+{
+	if (!k || !k->batch)
+		return CC_ERR_INVAL;
+	k->batch = false;
+	return k->st->ops->end(k->st, commit);
+}
+
+bool kms_batch_open(const struct kms *k)
+{
+	return k && k->batch;
+}
+
 size_t kms_replay_size(const struct kms *k)
 {
 	return mikey_replay_count(k->replay);
@@ -298,7 +323,7 @@ enum cc_err kms_handle(struct kms *k, const uint8_t *msg, size_t len,
 	r->resp_start = resp->pos;
 	/* one store transaction per request: its lookups and its audit
 	 * record see one state and commit together */
-	if (k->st->ops->begin && k->st->ops->begin(k->st)) {
+	if (!k->batch && k->st->ops->begin && k->st->ops->begin(k->st)) {
 		err = kms_refuse(k, r, CC_ERR_STORE, "store unavailable", NULL);
 		goto out;
 	}
@@ -320,7 +345,7 @@ enum cc_err kms_handle(struct kms *k, const uint8_t *msg, size_t len,
 		err = kms_refuse(k, r, CC_ERR_UNSUPPORTED,
 				 "not a request the KMS serves", &r->diag);
 	}
-	if (k->st->ops->end && k->st->ops->end(k->st, true) &&
+	if (!k->batch && k->st->ops->end && k->st->ops->end(k->st, true) &&
 	    res->err == CC_OK) {
 		/* the audit record did not reach the store: no ticket without
 		 * its record */

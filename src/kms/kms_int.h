@@ -13,6 +13,7 @@ struct kms {
 	kms_rand_h *rand;
 	void *rand_arg;
 	struct mikey_replay *replay;
+	bool batch; /* a transaction spans several requests */
 };
 
 /* One request in flight. */
