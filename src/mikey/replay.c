@@ -90,6 +90,15 @@ struct mikey_replay {
 	uint32_t skew;
 };
 
+static void touch(void *p, size_t n)
+{
+	volatile uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i += 4096)
+		b[i] = 0;
+}
+
 enum cc_err mikey_replay_alloc(struct mikey_replay **rp, size_t capacity,
 			       uint32_t skew)
 {
@@ -109,9 +118,13 @@ enum cc_err mikey_replay_alloc(struct mikey_replay **rp, size_t capacity,
 		mikey_replay_free(r);
 		return CC_ERR_NOMEM;
 	}
-	/* touch every page now: memory is flat from the first request */
+	/* zero, and touch every page now, so that memory is flat from the
+	 * first request (a compiler may turn malloc + memset into calloc,
+	 * whose fresh pages are not resident until written) */
 	memset(r->tab, 0, size * sizeof(*r->tab));
 	memset(r->ring, 0, capacity * sizeof(*r->ring));
+	touch(r->tab, size * sizeof(*r->tab));
+	touch(r->ring, capacity * sizeof(*r->ring));
 	r->mask = size - 1;
 	r->capacity = capacity;
 	r->floor = INT64_MIN;
