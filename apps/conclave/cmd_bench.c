@@ -25,13 +25,16 @@ struct suite_cmd {
 	const char *summary;
 };
 
-int bench_kms(int argc, char **argv); /* bench_kms.c */
+int bench_kms(int argc, char **argv);  /* bench_kms.c */
+int bench_conf(int argc, char **argv); /* bench_conf.c */
 
 static const struct suite_cmd suites[] = {
 	{ "mikey", bench_mikey,
 	  "MIKEY-TICKET build / verify rates against a raw OpenSSL limit" },
 	{ "kms", bench_kms,
 	  "REQUEST+RESOLVE pairs/s against conclave-kmsd, and in-process" },
+	{ "conf", bench_conf,
+	  "conference simulator: 10,000 members, rekeys, real CSB updates" },
 };
 
 static void usage(FILE *f)
