@@ -422,12 +422,13 @@ static enum cc_err check_update(struct sim *s, const struct smember *m,
 		err = mikey_kemac_open_keyed(&s->rx, m->kd, s->plain,
 					     sizeof(s->plain), &s->rx_keys,
 					     NULL);
-	if (!err &&
-	    (s->rx_keys.n != 1 || got->type != MIKEY_KEY_TEK_SALT ||
-	     got->key.len != k->tek_len || got->salt.len != k->salt_len ||
-	     got->spi.len != 4 || memcmp(got->key.p, k->tek, k->tek_len) ||
-	     memcmp(got->salt.p, k->salt, k->salt_len) ||
-	     memcmp(got->spi.p, s->spi, 4) || s->rx.hdr.csb_id != m->csb_id))
+	if (!err && (s->rx_keys.n != 1 || got->type != MIKEY_KEY_TEK_SALT ||
+		     got->key.len != k->tek_len ||
+		     got->salt.len != k->salt_len || got->spi.len != 4 ||
+		     !cc_ct_equal(got->key.p, k->tek, k->tek_len) ||
+		     !cc_ct_equal(got->salt.p, k->salt, k->salt_len) ||
+		     !cc_ct_equal(got->spi.p, s->spi, 4) ||
+		     s->rx.hdr.csb_id != m->csb_id))
 		err = CC_ERR_BAD_MAC;
 	cc_wipe(s->plain, sizeof(s->plain));
 	if (!err)

@@ -41,7 +41,7 @@ struct kms_db {
 	sqlite3_stmt *stmt[KDB__COUNT];
 	uint8_t master[KMS_MASTER_KEY_LEN]; /* wiped on close */
 	int version;
-	char path[4096];          /* for the checkpoint thread's connection */
+	char path[4096]; /* for the checkpoint thread's connection */
 	struct kdb_checkpointer *cp; /* background checkpoints, or NULL */
 };
 
