@@ -1,0 +1,1000 @@
+/*
+ * sip.c -- the conference factory and focus on libre's sipsess
+ * (RFC 4579 §5, TR 33.829 clause 5.3, DESIGN.md D3, D5, D7).
+ *
+ * One INVITE = one leg:
+ *   1. Request-URI user part: the factory (create) or focus<N> (join);
+ *      the SDP's session-level a=key-mgmt:mikey (RFC 4567) is parsed;
+ *   2. the INVITE is taken into a server transaction at once (183), so
+ *      that UDP retransmissions do not look like replays while the KMS
+ *      is asked;
+ *   3. kmsc_resolve_init -> POST to the KMS (async) -> kmsc_resolve_open:
+ *      the KMS authenticates the initiator and checks the ticket (and,
+ *      for a factory ticket, the creation right);
+ *   4. create: the conference core gets CREATED with the ticket's IDRr
+ *      list (D3); both create and join then send JOIN_REQUEST, and the
+ *      core's ACCEPT or REJECT decides: 200 OK with Contact ;isfocus
+ *      and a TRANSFER_RESP carrying the group key(s) (M = 1, MKI =
+ *      0x80000000 | epoch), or 403/4xx without any key-mgmt.
+ * Key-management failures are 488 + Warning 306 (RFC 4567 §4.1.2);
+ * refusals by authorisation are 403. BYE is LEAVE.
+ *
+ * Not done in this slice: rekey by re-INVITE (SEND_UPDATE is logged as
+ * pending), media (the answer's m-lines are inactive), TLS, SSRC
+ * reassignment in the CS map.
+ */
+#include "confd.h"
+
+#include <re.h>
+
+#include <conclave/mikey_wire.h>
+#include <conclave/sipglue.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#define SHUTDOWN_DEADLINE_MS 4000
+
+struct cconf;
+
+struct leg {
+	struct le le; /* g.legs */
+	struct cconf *cc;
+	struct sipsess *sess;
+	uint32_t focus_n; /* create: the focus allocated for it */
+	bool creating, resolving, dead, member, established;
+	conf_mid mid;
+	uint64_t cookie;
+	char peer[KMSC_MAX_ID]; /* authenticated initiator */
+	char focus_id[KMSC_MAX_ID];
+	char callid[80];
+	char laddr[64]; /* IP we were reached on (SDP c=) */
+	const char *aliases[1];
+	struct kmsc_responder r;
+	struct kmsc_csb csb;
+	struct sipglue_km km;
+};
+
+struct cconf_tmr {
+	struct tmr tmr;
+	struct cconf *cc;
+	enum conf_timer id;
+};
+
+struct cconf {
+	struct le le; /* g.confs */
+	struct conf *core;
+	uint32_t n;
+	char focus[KMSC_MAX_ID];
+	uint32_t focus_ssrc;
+	struct cconf_tmr tmr[CONF_TIMER__COUNT];
+	struct tmr idle;
+	bool ended;
+};
+
+static struct {
+	const struct confd_conf *cf;
+	struct kmsc_cred *cred;
+	struct sip *sip;
+	struct sipsess_sock *sock;
+	struct kmsc_httpc *httpc;
+	struct mikey_replay *replay;
+	struct list legs, confs;
+	struct leg *cur; /* the leg whose JOIN_REQUEST is being handled */
+	char realm[KMSC_MAX_ID]; /* Warning agent */
+	uint32_t next_focus;
+	uint64_t next_cookie;
+	struct tmr deadline;
+	bool closing;
+} g;
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	return (int64_t)tmr_jiffies();
+}
+
+static struct kmsc_env env_now(void)
+{
+	return (struct kmsc_env){ .now = (int64_t)time(NULL),
+				  .skew = g.cf->skew,
+				  .rand = kmsc_rand_system };
+}
+
+static const char *who(const struct leg *l)
+{
+	return l->peer[0] ? l->peer : "(unauthenticated)";
+}
+
+static const char *conf_name(const struct leg *l)
+{
+	if (l->cc)
+		return l->cc->focus;
+	return l->focus_id[0] ? l->focus_id : "-";
+}
+
+static void reply_stateless(const struct sip_msg *msg, uint16_t code,
+			    const char *reason, bool w306)
+{
+	char warn[128];
+
+	if (w306 && !sipglue_warning_306(g.realm, warn, sizeof(warn))) {
+		(void)sip_treplyf(NULL, NULL, g.sip, msg, false, code, reason,
+				  "Warning: %s\r\nContent-Length: 0\r\n\r\n",
+				  warn);
+		return;
+	}
+	(void)sip_treply(NULL, g.sip, msg, code, reason);
+}
+
+static void leg_drop(struct leg *l)
+{
+	if (l->dead)
+		return;
+	l->dead = true;
+	list_unlink(&l->le);
+	l->sess = mem_deref(l->sess); /* BYE if established */
+	mem_deref(l);
+}
+
+/* Final refusal of an accepted (183) leg; never a key-mgmt body. */
+static void leg_reject(struct leg *l, uint16_t code, const char *reason,
+		       bool w306)
+{
+	char warn[128];
+	int err;
+
+	if (!l->sess)
+		return;
+	if (w306 && !sipglue_warning_306(g.realm, warn, sizeof(warn)))
+		err = sipsess_reject(l->sess, code, reason,
+				     "Warning: %s\r\nContent-Length: 0\r\n\r\n",
+				     warn);
+	else
+		err = sipsess_reject(l->sess, code, reason, NULL);
+	if (err)
+		confd_log(CONFD_LOG_WARN, "call %s: reject %u failed: %s",
+			  l->callid, code, strerror(err));
+	leg_drop(l);
+}
+
+static void leg_destructor(void *arg)
+{
+	struct leg *l = arg;
+
+	list_unlink(&l->le);
+	mem_deref(l->sess);
+	kmsc_csb_free(&l->csb);
+	cc_wipe(&l->km, sizeof(l->km));
+}
+
+/* ---- conferences ---------------------------------------------------------- */
+
+static struct cconf *cconf_find(uint32_t n)
+{
+	struct le *le;
+
+	for (le = g.confs.head; le; le = le->next) {
+		struct cconf *cc = le->data;
+
+		if (cc->n == n && !cc->ended)
+			return cc;
+	}
+	return NULL;
+}
+
+static void cconf_destructor(void *arg)
+{
+	struct cconf *cc = arg;
+	struct le *le;
+	size_t i;
+
+	for (i = 0; i < CONF_TIMER__COUNT; i++)
+		tmr_cancel(&cc->tmr[i].tmr);
+	tmr_cancel(&cc->idle);
+	list_unlink(&cc->le);
+	for (le = g.legs.head; le;) {
+		struct leg *l = le->data;
+
+		le = le->next;
+		if (l->cc == cc) {
+			l->cc = NULL;
+			leg_drop(l);
+		}
+	}
+	conf_free(cc->core);
+}
+
+static void cconf_feed(struct cconf *cc, struct conf_event *ev);
+
+static void free_ended(void *arg)
+{
+	mem_deref(arg);
+}
+
+static void idle_h(void *arg)
+{
+	struct cconf *cc = arg;
+	struct conf_event ev = { .type = CONF_EV_ENDED };
+	struct conf_stats st;
+
+	conf_stats(cc->core, now_ms(), &st);
+	if (st.members)
+		return;
+	confd_log(CONFD_LOG_INFO, "conference %s: empty for %u s, ending",
+		  cc->focus, g.cf->idle_timeout);
+	cconf_feed(cc, &ev);
+}
+
+static void check_idle(struct cconf *cc)
+{
+	struct conf_stats st;
+
+	if (cc->ended)
+		return;
+	conf_stats(cc->core, now_ms(), &st);
+	if (!st.members)
+		tmr_start(&cc->idle, (uint64_t)g.cf->idle_timeout * 1000,
+			  idle_h, cc);
+}
+
+static void timer_h(void *arg)
+{
+	struct cconf_tmr *t = arg;
+	struct conf_event ev = { .type = CONF_EV_TIMER };
+
+	ev.u.timer = t->id;
+	cconf_feed(t->cc, &ev);
+}
+
+static struct leg *leg_by_mid(struct cconf *cc, conf_mid m)
+{
+	struct le *le;
+
+	for (le = g.legs.head; le; le = le->next) {
+		struct leg *l = le->data;
+
+		if (l->cc == cc && l->member && l->mid == m)
+			return l;
+	}
+	return NULL;
+}
+
+static void answer_accept(struct leg *l, const struct conf_act_accept *a);
+
+static void act_reject(struct leg *l, const struct conf_action *a)
+{
+	int code = conf_reject_sip_status(a->u.reject);
+
+	confd_log(CONFD_LOG_INFO, "conference %s: %s refused: %s (%d)",
+		  conf_name(l), who(l), conf_reject_name(a->u.reject), code);
+	leg_reject(l, (uint16_t)code,
+		   code == 403 ? "Forbidden" : conf_reject_name(a->u.reject),
+		   false);
+}
+
+static void act_drop(struct cconf *cc, const struct conf_action *a)
+{
+	struct leg *l = leg_by_mid(cc, a->member);
+
+	confd_log(CONFD_LOG_INFO, "conference %s: %s out of media fan-out (%s)",
+		  cc->focus, l ? who(l) : "?", conf_removal_name(a->u.removal));
+	if (!l || a->u.removal == CONF_RM_LEFT ||
+	    a->u.removal == CONF_RM_JOIN_FAILED)
+		return;
+	/* removed by the focus (no ack, compromised, ended...): BYE */
+	l->member = false;
+	leg_drop(l);
+}
+
+static void act_timer(struct cconf *cc, const struct conf_action *a)
+{
+	struct cconf_tmr *t;
+	int64_t d;
+
+	if ((unsigned)a->u.timer.id >= CONF_TIMER__COUNT)
+		return;
+	t = &cc->tmr[a->u.timer.id];
+	if (a->type == CONF_ACT_CANCEL_TIMER) {
+		tmr_cancel(&t->tmr);
+		return;
+	}
+	d = a->u.timer.at - a->now;
+	tmr_start(&t->tmr, d > 0 ? (uint64_t)d : 0, timer_h, t);
+}
+
+static void on_action(const struct conf_action *a, void *arg)
+{
+	struct cconf *cc = arg;
+	struct leg *l = g.cur;
+
+	switch (a->type) {
+	case CONF_ACT_ACCEPT:
+		if (l && l->cookie == a->cookie) {
+			l->mid = a->member;
+			answer_accept(l, &a->u.accept);
+		}
+		break;
+	case CONF_ACT_REJECT:
+		if (l && l->cookie == a->cookie)
+			act_reject(l, a);
+		break;
+	case CONF_ACT_NEW_EPOCH:
+		confd_log(CONFD_LOG_DEBUG,
+			  "conference %s: epoch %" PRIu32 " (MKI 0x%08" PRIx32
+			  ") created; no media plane yet",
+			  cc->focus, a->u.epoch->epoch, a->u.epoch->mki);
+		break;
+	case CONF_ACT_SEND_UPDATE:
+		l = leg_by_mid(cc, a->member);
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: rekey epoch %" PRIu32 " for member "
+								"%s pending "
+								"(re-INVITE "
+								"CSB update "
+								"not "
+			  "implemented)",
+			  cc->focus, a->u.epoch->epoch, l ? who(l) : "?");
+		break;
+	case CONF_ACT_SWITCH_MKI:
+	case CONF_ACT_RETIRE_EPOCH:
+		confd_log(CONFD_LOG_DEBUG, "conference %s: %s epoch %" PRIu32,
+			  cc->focus, conf_action_name(a->type),
+			  a->u.epoch->epoch);
+		break;
+	case CONF_ACT_DROP_MEDIA:
+		act_drop(cc, a);
+		break;
+	case CONF_ACT_REQUEST_KMS_KEYS:
+		confd_log(CONFD_LOG_ERROR,
+			  "conference %s: group-keys=kms not "
+			  "implemented",
+			  cc->focus);
+		break;
+	case CONF_ACT_NOTIFY:
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: %s %s%s%s, %" PRIu32 " member(s)",
+			  cc->focus, a->u.notify.identity,
+			  a->u.notify.joined ? "joined" : "removed",
+			  a->u.notify.joined ? "" : ": ",
+			  a->u.notify.joined ?
+				  "" :
+				  conf_removal_name(a->u.notify.reason),
+			  a->u.notify.members);
+		break;
+	case CONF_ACT_SET_TIMER:
+	case CONF_ACT_CANCEL_TIMER:
+		act_timer(cc, a);
+		break;
+	case CONF_ACT_END:
+		confd_log(CONFD_LOG_INFO, "conference %s ended", cc->focus);
+		cc->ended = true;
+		tmr_start(&cc->idle, 0, free_ended, cc);
+		break;
+	default:
+		break;
+	}
+}
+
+static void cconf_feed(struct cconf *cc, struct conf_event *ev)
+{
+	enum cc_err err;
+
+	ev->now = now_ms();
+	err = conf_handle(cc->core, ev);
+	if (err)
+		confd_log(CONFD_LOG_WARN, "conference %s: %s: %s", cc->focus,
+			  conf_event_name(ev->type), cc_strerror(err));
+}
+
+/* CREATED with the ticket's responders as the allowed set (D3). */
+static enum cc_err cconf_create(struct leg *l)
+{
+	static char ids[KMSC_MAX_RESPONDERS][KMSC_MAX_ID];
+	const char *allowed[KMSC_MAX_RESPONDERS];
+	struct conf_event ev = { .type = CONF_EV_CREATED };
+	struct cconf *cc;
+	size_t n = 0, i;
+	enum cc_err err;
+
+	err = sipglue_ticket_responders(l->km.mikey, l->km.mikey_len, ids,
+					KMSC_MAX_RESPONDERS, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		allowed[i] = ids[i];
+	cc = mem_zalloc(sizeof(*cc), cconf_destructor);
+	if (!cc)
+		return CC_ERR_NOMEM;
+	cc->n = l->focus_n;
+	snprintf(cc->focus, sizeof(cc->focus), "%s", l->focus_id);
+	for (i = 0; i < CONF_TIMER__COUNT; i++) {
+		cc->tmr[i].cc = cc;
+		cc->tmr[i].id = (enum conf_timer)i;
+	}
+	err = kmsc_rand_system((uint8_t *)&cc->focus_ssrc,
+			       sizeof(cc->focus_ssrc), NULL);
+	if (!err)
+		err = conf_new(&cc->core, on_action, cc, conf_rand_openssl,
+			       NULL);
+	if (err) {
+		mem_deref(cc);
+		return err;
+	}
+	list_append(&g.confs, &cc->le, cc);
+	ev.u.created = (struct conf_ev_created){
+		.creator = l->peer,
+		.factory = g.cf->factory,
+		.focus = cc->focus,
+		.allowed = allowed,
+		.n_allowed = n,
+		.policy = &g.cf->policy,
+		.focus_ssrcs = &cc->focus_ssrc,
+		.n_focus_ssrcs = 1,
+	};
+	ev.now = now_ms();
+	err = conf_handle(cc->core, &ev);
+	if (err) {
+		mem_deref(cc);
+		return err;
+	}
+	l->cc = cc;
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s created by %s (%zu ticket responder(s))",
+		  cc->focus, l->peer, n);
+	return CC_OK;
+}
+
+/* ---- the answer ------------------------------------------------------------ */
+
+static void wipe_keys(struct kmsc_key *k, size_t n)
+{
+	cc_wipe(k, n * sizeof(*k));
+}
+
+static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
+			      uint8_t *out, size_t cap, size_t *n)
+{
+	struct kmsc_key keys[2];
+	struct kmsc_answer_opts o = { .supply = keys };
+	struct kmsc_env env = env_now();
+	uint32_t ssrc[KMSC_MAX_MEDIA];
+	struct mikey_msg m;
+	enum cc_err err;
+	size_t i;
+
+	err = mikey_decode(l->km.mikey, l->km.mikey_len, &m, NULL);
+	if (err)
+		return err;
+	o.nmedia = m.hdr.ncs / 2 ? m.hdr.ncs / 2 : 1;
+	if (o.nmedia > KMSC_MAX_MEDIA)
+		return CC_ERR_UNSUPPORTED;
+	for (i = 0; i < o.nmedia; i++)
+		ssrc[i] = l->cc->focus_ssrc + (uint32_t)i;
+	o.ssrc = ssrc;
+	memset(keys, 0, sizeof(keys));
+	for (i = 0; i < a->n_epochs && i < 2; i++) {
+		const struct conf_epoch_keys *e = a->epochs[i];
+		struct kmsc_key *k = &keys[i];
+
+		k->type = MIKEY_KEY_TEK_SALT;
+		memcpy(k->key, e->tek, e->tek_len);
+		k->key_len = e->tek_len;
+		memcpy(k->salt, e->salt, e->salt_len);
+		k->salt_len = e->salt_len;
+		k->spi[0] = (uint8_t)(e->mki >> 24);
+		k->spi[1] = (uint8_t)(e->mki >> 16);
+		k->spi[2] = (uint8_t)(e->mki >> 8);
+		k->spi[3] = (uint8_t)e->mki;
+		k->spi_len = 4;
+	}
+	o.nsupply = i;
+	err = kmsc_transfer_resp(&l->csb, &o, &env, out, cap, n);
+	wipe_keys(keys, 2);
+	return err;
+}
+
+static int send_200(struct leg *l, const uint8_t *resp, size_t rlen)
+{
+	static char sdp[SIPGLUE_MAX_SDP];
+	struct sipglue_media media[SIPGLUE_MAX_MEDIA];
+	struct sipglue_sdp_opts o = { .addr = l->laddr,
+				      .sess_id = l->cc->n,
+				      .sess_ver = 1,
+				      .mikey = resp,
+				      .mikey_len = rlen,
+				      .media = media,
+				      .nmedia = l->km.nmedia,
+				      .dir = "inactive" };
+	struct mbuf *mb;
+	size_t i, n = 0;
+	int err;
+
+	/* No media plane yet: mirror each m-line, inactive, discard port */
+	for (i = 0; i < l->km.nmedia; i++) {
+		media[i] = l->km.media[i];
+		media[i].port = 9;
+	}
+	if (sipglue_sdp_build(&o, sdp, sizeof(sdp), &n))
+		return ENOSPC;
+	mb = mbuf_alloc(n);
+	if (!mb)
+		return ENOMEM;
+	err = mbuf_write_mem(mb, (const uint8_t *)sdp, n);
+	mb->pos = 0;
+	if (!err)
+		err = sipsess_answer(l->sess, 200, "OK", mb,
+				     "X-Conclave-Conference: <%s>\r\n",
+				     l->cc->focus);
+	mem_deref(mb);
+	return err;
+}
+
+static void answer_accept(struct leg *l, const struct conf_act_accept *a)
+{
+	static uint8_t resp[KMSC_MAX_MSG];
+	size_t n = 0;
+	enum cc_err err;
+	int serr;
+
+	l->member = true;
+	err = build_resp(l, a, resp, sizeof(resp), &n);
+	if (err) {
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: TRANSFER_RESP for %s failed: %s",
+			  conf_name(l), who(l), cc_strerror(err));
+		leg_reject(l, 500, "Key Management Failed", false);
+		return;
+	}
+	if (a->ssrc_changed)
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: %s: SSRC reassigned but the CS map "
+			  "does not carry it yet",
+			  conf_name(l), who(l));
+	serr = send_200(l, resp, n);
+	cc_wipe(resp, sizeof(resp));
+	if (serr) {
+		confd_log(CONFD_LOG_WARN, "conference %s: 200 OK to %s: %s",
+			  conf_name(l), who(l), strerror(serr));
+		return;
+	}
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s: %s accepted, %zu group key epoch(s), "
+		  "newest MKI 0x%08" PRIx32,
+		  conf_name(l), who(l), a->n_epochs,
+		  a->n_epochs ? a->epochs[a->n_epochs - 1]->mki : 0);
+}
+
+/* ---- after the KMS -------------------------------------------------------- */
+
+static void join(struct leg *l)
+{
+	struct conf_event ev = { .type = CONF_EV_JOIN_REQUEST };
+	uint32_t ssrcs[CONF_SSRC_MAX];
+	struct mikey_msg m;
+	size_t n = 0, i;
+	enum cc_err err;
+
+	if (!mikey_decode(l->km.mikey, l->km.mikey_len, &m, NULL))
+		for (i = 0; i < m.hdr.ncs && n < CONF_SSRC_MAX; i++)
+			if (m.hdr.cs[i].cs_id % 2 == 1 && m.hdr.cs[i].has_ssrc)
+				ssrcs[n++] = m.hdr.cs[i].ssrc;
+	l->cookie = ++g.next_cookie;
+	ev.u.join = (struct conf_ev_join){ .identity = l->peer,
+					   .ssrcs = ssrcs,
+					   .n_ssrcs = n,
+					   .via = CONF_VIA_DIRECT,
+					   .cookie = l->cookie };
+	ev.now = now_ms();
+	g.cur = l;
+	err = conf_handle(l->cc->core, &ev);
+	g.cur = NULL;
+	if (err) {
+		confd_log(CONFD_LOG_WARN, "conference %s: join of %s: %s",
+			  conf_name(l), who(l), cc_strerror(err));
+		leg_reject(l, 500, "Server Error", false);
+	}
+}
+
+static bool kms_refusal(const struct kmsc_status *st, enum cc_err err)
+{
+	return err == CC_ERR_NOT_AUTHORISED || err == CC_ERR_UNKNOWN_USER ||
+	       (st->kind == KMSC_FAIL_MIKEY &&
+		(st->mikey_err == MIKEY_ERR_INVALID_TPPAR ||
+		 st->mikey_err == MIKEY_ERR_INVALID_ID));
+}
+
+static void key_failure(struct leg *l, const char *step, enum cc_err err,
+			const struct kmsc_status *st)
+{
+	char buf[160];
+
+	if (st && st->kind == KMSC_FAIL_TRANSPORT) {
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: %s from %s: KMS "
+			  "unreachable: %s",
+			  conf_name(l), step, who(l),
+			  kmsc_status_str(st, buf, sizeof(buf)));
+		leg_reject(l, 503, "KMS Unavailable", false);
+		return;
+	}
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s: %s refused for %s (call %s): %s",
+		  conf_name(l), step, who(l), l->callid,
+		  st ? kmsc_status_str(st, buf, sizeof(buf)) :
+		       cc_strerror(err));
+	if (st && kms_refusal(st, err))
+		leg_reject(l, 403, "Forbidden", false);
+	else
+		leg_reject(l, 488, "Not Acceptable Here", true);
+}
+
+static void resolved(struct leg *l, const uint8_t *body, size_t len)
+{
+	struct kmsc_env env = env_now();
+	struct kmsc_status st;
+	enum cc_err err;
+
+	err = kmsc_resolve_open(&l->csb, &l->r, body, len, &env, &st);
+	if (err) {
+		key_failure(l, "resolve", err, &st);
+		return;
+	}
+	snprintf(l->peer, sizeof(l->peer), "%s", l->csb.initiator);
+	err = sipglue_km_check_ids(&l->km, g.cf->strict_sdp_ids);
+	if (err) {
+		key_failure(l, "key-mgmt protocol list (bidding down)", err,
+			    NULL);
+		return;
+	}
+	if (!(l->csb.flags & MIKEY_TPF_M)) {
+		key_failure(l, "ticket without M (focus cannot supply keys)",
+			    CC_ERR_POLICY, NULL);
+		return;
+	}
+	if (l->creating) {
+		err = cconf_create(l);
+		if (err) {
+			confd_log(CONFD_LOG_WARN, "create by %s failed: %s",
+				  who(l), cc_strerror(err));
+			leg_reject(l, 500, "Server Error", false);
+			return;
+		}
+	}
+	join(l);
+}
+
+static void kms_h(const struct kmsc_status *st, const uint8_t *body, size_t len,
+		  void *arg)
+{
+	struct leg *l = arg;
+
+	l->resolving = false;
+	if (!l->dead && !g.closing) {
+		if (st->kind != KMSC_FAIL_NONE)
+			key_failure(l, "resolve", st->err, st);
+		else if (!l->creating && !cconf_find(l->focus_n))
+			leg_reject(l, 410, "Conference Ended", false);
+		else {
+			l->cc = l->creating ? NULL : cconf_find(l->focus_n);
+			resolved(l, body, len);
+		}
+	}
+	mem_deref(l); /* the reference of the POST */
+}
+
+/* ---- SIP session callbacks ---------------------------------------------- */
+
+static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+	struct leg *l = arg;
+
+	(void)descp;
+	(void)msg;
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s: re-INVITE from %s refused "
+		  "(member-initiated rekey not supported)",
+		  conf_name(l), who(l));
+	return EPROTO;
+}
+
+static int answer_h(const struct sip_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return 0;
+}
+
+static void estab_h(const struct sip_msg *msg, void *arg)
+{
+	struct leg *l = arg;
+	struct conf_event ev = { .type = CONF_EV_JOIN_DONE };
+
+	(void)msg;
+	l->established = true;
+	if (!l->cc || !l->member)
+		return;
+	ev.u.member = l->mid;
+	if (l->mid != CONF_MID_NONE)
+		cconf_feed(l->cc, &ev);
+}
+
+static void close_h(int err, const struct sip_msg *msg, void *arg)
+{
+	struct leg *l = arg;
+	struct cconf *cc = l->cc;
+	struct conf_event ev;
+
+	/* libre 1.1.0 reports the peer's BYE as ECONNRESET, no msg */
+	if (!err || (err == ECONNRESET && !msg))
+		confd_log(CONFD_LOG_INFO, "conference %s: %s left (BYE)",
+			  conf_name(l), who(l));
+	else
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: %s: session closed: "
+			  "%s",
+			  conf_name(l), who(l), strerror(err));
+	if (cc && l->member && l->mid != CONF_MID_NONE) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = l->established ? CONF_EV_LEAVE : CONF_EV_JOIN_FAILED;
+		ev.u.member = l->mid;
+		cconf_feed(cc, &ev);
+	}
+	l->member = false;
+	leg_drop(l);
+	if (cc)
+		check_idle(cc);
+}
+
+/* ---- a new INVITE ---------------------------------------------------------- */
+
+static enum cc_err route(const struct sip_msg *msg, struct leg *l)
+{
+	const struct pl *u = &msg->uri.user;
+	enum cc_err err;
+
+	if (sipglue_factory_match(g.cf->factory, u->p, u->l)) {
+		l->creating = true;
+		l->focus_n = ++g.next_focus;
+	} else if (!sipglue_focus_match(g.cf->factory, u->p, u->l,
+					&l->focus_n) ||
+		   !cconf_find(l->focus_n)) {
+		return CC_ERR_NOT_FOUND;
+	}
+	err = sipglue_focus_uri(g.cf->factory, l->focus_n, l->focus_id,
+				sizeof(l->focus_id));
+	if (err)
+		return err;
+	l->aliases[0] = g.cf->factory;
+	l->r = (struct kmsc_responder){ .cred = g.cred,
+					.identity = l->focus_id,
+					.aliases = l->aliases,
+					.naliases = 1,
+					.replay = g.replay };
+	return CC_OK;
+}
+
+/* Contact: <sip:focusN.conf@addr>;isfocus (RFC 4579 §5.3). libre prints
+ * "Contact: <%s>" for a cuser holding ':', so the feature tag goes in
+ * through the user string (see the libre notes in the report). */
+static int contact_user(const struct sip_msg *msg, const struct leg *l,
+			char *out, size_t cap)
+{
+	char user[KMSC_MAX_ID];
+	int n;
+
+	if (sipglue_focus_user(g.cf->factory, l->focus_n, user, sizeof(user)))
+		return EINVAL;
+	n = re_snprintf(out, cap,
+			"sip:%s@%J%s>;isfocus\r\nX-Conclave-Focus: <%s", user,
+			&msg->dst, sip_transp_param(msg->tp), l->focus_id);
+	return n < 0 || (size_t)n >= cap ? ENOSPC : 0;
+}
+
+static int accept_leg(const struct sip_msg *msg, struct leg *l)
+{
+	char cuser[512];
+	int err;
+
+	err = contact_user(msg, l, cuser, sizeof(cuser));
+	if (!err)
+		err = sipsess_accept(&l->sess, g.sock, msg, 183,
+				     "Session Progress", cuser,
+				     "application/sdp", NULL, NULL, NULL, false,
+				     offer_h, answer_h, estab_h, NULL, NULL,
+				     close_h, l, NULL);
+	return err;
+}
+
+static void start_resolve(struct leg *l)
+{
+	static uint8_t rinit[KMSC_MAX_MSG];
+	struct kmsc_env env = env_now();
+	struct kmsc_status st;
+	size_t n = 0;
+	enum cc_err err;
+
+	err = kmsc_resolve_init(&l->csb, &l->r, l->km.mikey, l->km.mikey_len,
+				&env, rinit, sizeof(rinit), &n, &st);
+	if (err) {
+		key_failure(l, l->creating ? "create" : "join", err, &st);
+		return;
+	}
+	err = kmsc_http_post(g.httpc, g.cred->kms_url, rinit, n, kms_h,
+			     mem_ref(l));
+	if (err) {
+		mem_deref(l);
+		confd_log(CONFD_LOG_WARN, "KMS post: %s", cc_strerror(err));
+		leg_reject(l, 503, "KMS Unavailable", false);
+		return;
+	}
+	l->resolving = true;
+}
+
+static void conn_h(const struct sip_msg *msg, void *arg)
+{
+	char uri[256];
+	struct leg *l;
+	enum cc_err err;
+
+	(void)arg;
+	if (g.closing) {
+		(void)sip_treply(NULL, g.sip, msg, 503, "Shutting Down");
+		return;
+	}
+	l = mem_zalloc(sizeof(*l), leg_destructor);
+	if (!l) {
+		(void)sip_treply(NULL, g.sip, msg, 500, "Server Error");
+		return;
+	}
+	(void)re_snprintf(l->callid, sizeof(l->callid), "%r", &msg->callid);
+	(void)re_snprintf(l->laddr, sizeof(l->laddr), "%j", &msg->dst);
+	err = route(msg, l);
+	if (err) {
+		(void)re_snprintf(uri, sizeof(uri), "%r", &msg->ruri);
+		confd_log(CONFD_LOG_INFO, "call %s: no conference at %s",
+			  l->callid, uri);
+		(void)sip_treply(NULL, g.sip, msg, 404, "Not Found");
+		mem_deref(l);
+		return;
+	}
+	err = sipglue_km_parse_mbuf(msg->mb, &l->km);
+	if (err) {
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: call %s: SDP key-mgmt: %s",
+			  l->focus_id, l->callid, cc_strerror(err));
+		reply_stateless(msg, 488, "Not Acceptable Here", true);
+		mem_deref(l);
+		return;
+	}
+	if (accept_leg(msg, l)) {
+		(void)sip_treply(NULL, g.sip, msg, 500, "Server Error");
+		mem_deref(l);
+		return;
+	}
+	list_append(&g.legs, &l->le, l);
+	start_resolve(l);
+}
+
+/* ---- start / stop --------------------------------------------------------- */
+
+static int add_transport(enum sip_transp tp, const char *addr)
+{
+	struct sa sa;
+	int err;
+
+	if (!strcmp(addr, "off"))
+		return 0;
+	err = sa_decode(&sa, addr, strlen(addr));
+	if (!err)
+		err = sip_transp_add(g.sip, tp, &sa);
+	if (err) {
+		confd_log(CONFD_LOG_ERROR, "listen %s %s: %s",
+			  sip_transp_name(tp), addr, strerror(err));
+		return err;
+	}
+	confd_log(CONFD_LOG_INFO, "listening sip %s %s", sip_transp_name(tp),
+		  addr);
+	return 0;
+}
+
+static void exit_h(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
+{
+	struct kmsc_http_opts ho = { .timeout_ms = 5000 };
+	char conf[KMSC_MAX_ID];
+	int err;
+
+	g.cf = cf;
+	g.cred = cred;
+	if (sipglue_factory_parts(cf->factory, conf, sizeof(conf), g.realm,
+				  sizeof(g.realm))) {
+		confd_log(CONFD_LOG_ERROR, "factory %s: not a sip URI",
+			  cf->factory);
+		return EINVAL;
+	}
+	ho.ca_file = cf->kms_ca[0] ? cf->kms_ca : NULL;
+	if (mikey_replay_alloc(&g.replay, cf->replay_capacity, cf->skew) ||
+	    kmsc_httpc_alloc(&g.httpc, &ho))
+		return ENOMEM;
+	err = sip_alloc(&g.sip, NULL, 32, 32, 32, "conclave-confd", exit_h,
+			NULL);
+	if (!err)
+		err = add_transport(SIP_TRANSP_UDP, cf->udp);
+	if (!err)
+		err = add_transport(SIP_TRANSP_TCP, cf->tcp);
+	if (!err)
+		err = sipsess_listen(&g.sock, g.sip, 32, conn_h, NULL);
+	if (err)
+		return err;
+	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",
+		  cf->factory, "focus<N>", cred->kms_url, cred->identity);
+	return 0;
+}
+
+static void deadline_h(void *arg)
+{
+	(void)arg;
+	confd_log(CONFD_LOG_WARN, "shutdown: BYEs unanswered after %d ms",
+		  SHUTDOWN_DEADLINE_MS);
+	re_cancel();
+}
+
+void confd_sip_shutdown(void)
+{
+	struct le *le;
+
+	g.closing = true;
+	for (le = g.confs.head; le;) {
+		struct cconf *cc = le->data;
+		struct conf_event ev = { .type = CONF_EV_ENDED };
+
+		le = le->next;
+		if (!cc->ended)
+			cconf_feed(cc, &ev);
+		mem_deref(cc); /* BYE to every member */
+	}
+	for (le = g.legs.head; le;) {
+		struct leg *l = le->data;
+
+		le = le->next;
+		leg_reject(l, 503, "Shutting Down", false);
+	}
+	tmr_start(&g.deadline, SHUTDOWN_DEADLINE_MS, deadline_h, NULL);
+	sip_close(g.sip, false);
+}
+
+void confd_sip_free(void)
+{
+	struct le *le;
+
+	tmr_cancel(&g.deadline);
+	for (le = g.confs.head; le;) {
+		struct cconf *cc = le->data;
+
+		le = le->next;
+		mem_deref(cc);
+	}
+	for (le = g.legs.head; le;) {
+		struct leg *l = le->data;
+
+		le = le->next;
+		leg_drop(l);
+	}
+	g.sock = mem_deref(g.sock);
+	if (g.sip)
+		sip_close(g.sip, true);
+	g.sip = mem_deref(g.sip);
+	kmsc_httpc_free(g.httpc);
+	g.httpc = NULL;
+	mikey_replay_free(g.replay);
+	g.replay = NULL;
+}
