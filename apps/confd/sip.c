@@ -332,10 +332,10 @@ static void on_action(const struct conf_action *a, void *arg)
 		l = leg_by_mid(cc, a->member);
 		confd_log(CONFD_LOG_WARN,
 			  "conference %s: rekey epoch %" PRIu32 " for member "
-								"%s pending "
-								"(re-INVITE "
-								"CSB update "
-								"not "
+			  "%s pending "
+			  "(re-INVITE "
+			  "CSB update "
+			  "not "
 			  "implemented)",
 			  cc->focus, a->u.epoch->epoch, l ? who(l) : "?");
 		break;

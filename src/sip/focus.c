@@ -140,7 +140,8 @@ bool sipglue_focus_match(const char *factory, const char *user, size_t len,
 		return false;
 	cl = strlen(conf);
 	if (len < pl + 2 + cl || strncmp(user, FOCUS_PFX, pl) ||
-	    user[len - cl - 1] != '.' || memcmp(user + len - cl, conf, cl))
+	    user[len - cl - 1] != '.' ||
+	    !cc_ct_equal(user + len - cl, conf, cl))
 		return false;
 	if (user[pl] == '0')
 		return false; /* no leading zero: one name per focus */
@@ -164,5 +165,5 @@ bool sipglue_factory_match(const char *factory, const char *user, size_t len)
 	    sipglue_uri_split(factory, strlen(factory), fu, sizeof(fu), realm,
 			      sizeof(realm)))
 		return false;
-	return strlen(fu) == len && !memcmp(fu, user, len);
+	return strlen(fu) == len && cc_ct_equal(fu, user, len);
 }

@@ -40,7 +40,7 @@ static bool has_prefix(const struct line *l, const char *pfx)
 {
 	size_t n = strlen(pfx);
 
-	return l->n >= n && !memcmp(l->p, pfx, n);
+	return l->n >= n && cc_ct_equal(l->p, pfx, n);
 }
 
 static bool is_alnum(char c)
@@ -164,7 +164,7 @@ enum cc_err sipglue_km_parse(const char *sdp, size_t len, struct sipglue_km *km)
 	if (memchr(sdp, '\0', len))
 		return CC_ERR_MALFORMED;
 	while (!err && next_line(&cur, end, &l)) {
-		if (first && (l.n != 3 || memcmp(l.p, "v=0", 3)))
+		if (first && (l.n != 3 || !cc_ct_equal(l.p, "v=0", 3)))
 			err = CC_ERR_MALFORMED;
 		else if (!first)
 			err = parse_line(&l, km->nmedia > 0, km);
@@ -222,7 +222,7 @@ enum cc_err sipglue_km_check_ids(const struct sipglue_km *km, bool strict)
 		return strict || km->nids != 1 ? CC_ERR_POLICY : CC_OK;
 	/* RFC 4567 §7: the authenticated list must equal the SDP's */
 	if (pl->u.ext.data.len != strlen(list) ||
-	    memcmp(pl->u.ext.data.p, list, pl->u.ext.data.len))
+	    !cc_ct_equal(pl->u.ext.data.p, list, pl->u.ext.data.len))
 		return CC_ERR_POLICY;
 	return CC_OK;
 }
