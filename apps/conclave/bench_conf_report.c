@@ -2,6 +2,7 @@
  * bench_conf_report.c -- `conclave bench conf`: the machine, and the
  * report as a table or as one JSON object, with the goals of issue 4 §7.
  */
+#include "bench.h"
 #include "bench_conf.h"
 
 #include <openssl/crypto.h>
@@ -9,28 +10,6 @@
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- the machine ------------------------------------------------------------------- */
-
-static void cpu_model(char *out, size_t cap)
-{
-	char line[256], *p;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	snprintf(out, cap, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "model name", 10) || !(p = strchr(line, ':')))
-			continue;
-		for (p++; *p == ' ' || *p == '\t'; p++)
-			;
-		p[strcspn(p, "\n")] = '\0';
-		snprintf(out, cap, "%s", p);
-		break;
-	}
-	fclose(f);
-}
 
 /* ---- reports -------------------------------------------------------------------------- */
 
@@ -135,7 +114,7 @@ void bench_conf_report_json(FILE *f, const struct opts *o,
 	const struct fr_result *g = goal_fr(rp);
 	char cpu[160];
 
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	fprintf(f,
 		"{\n  \"suite\": \"conf\",\n  \"machine\": {\"nproc\": %ld, "
 		"\"cpu\": ",
@@ -205,7 +184,7 @@ void bench_conf_report_text(FILE *f, const struct opts *o,
 	const struct fr_result *g = goal_fr(rp);
 	char cpu[160];
 
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	fprintf(f,
 		"bench conf: %u members, member answers after %" PRId64
 		" ms +-50%%, MIKEY building %s, seed %" PRIu64 "\n"

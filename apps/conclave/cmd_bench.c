@@ -356,7 +356,7 @@ int bench_run_suite(const struct bench_suite *s, void *arg,
 
 /* ---- the machine ---------------------------------------------------------- */
 
-static void cpu_model(char *out, size_t cap)
+void bench_cpu_model(char *out, size_t cap)
 {
 	char line[256], *p;
 	FILE *f = fopen("/proc/cpuinfo", "r");
@@ -499,7 +499,7 @@ static void report_json(FILE *f, const struct bench_suite *s,
 	bool first = true;
 	size_t i;
 
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	fprintf(f, "{\n  \"suite\": ");
 	json_str(f, s->name);
 	fprintf(f,
@@ -569,7 +569,7 @@ static void report_text(FILE *f, const struct bench_suite *s,
 	char cpu[160];
 	size_t i;
 
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	if (o->ops)
 		fprintf(f, "bench %s: %llu ops per run", s->name,
 			(unsigned long long)o->ops);
