@@ -629,3 +629,25 @@ void kmsc_ticket_wipe(struct kmsc_ticket *t)
 	if (t)
 		cc_wipe(t, sizeof(*t));
 }
+
+enum cc_err kc_kemac_collect(struct kmsc_csb *c, const struct mikey_msg *m,
+			     const struct mikey_msg_keys *k,
+			     struct mikey_diag *diag)
+{
+	struct mikey_keys ks;
+	uint8_t plain[1024];
+	enum cc_err err;
+	size_t i;
+
+	err = mikey_kemac_open(m, k, plain, sizeof(plain), &ks, diag);
+	for (i = 0; !err && i < ks.n; i++) {
+		if (c->nkeys >= sizeof(c->keys) / sizeof(c->keys[0]))
+			err = CC_ERR_FULL;
+		else if (ks.k[i].type == MIKEY_KEY_MPK)
+			err = CC_ERR_MALFORMED;
+		else
+			err = kc_key_copy(&c->keys[c->nkeys++], &ks.k[i]);
+	}
+	cc_wipe(plain, sizeof(plain));
+	return err;
+}

@@ -40,6 +40,13 @@ bool kc_id_eq(const char *s, struct cc_slice id);
 CC_MUST_USE enum cc_err kc_error_msg(const struct mikey_msg *m,
 				     struct kmsc_status *st);
 
+/* Open m's KEMAC with k and add its session keys to the CSB (an MPK
+ * there is malformed). */
+CC_MUST_USE enum cc_err kc_kemac_collect(struct kmsc_csb *c,
+					 const struct mikey_msg *m,
+					 const struct mikey_msg_keys *k,
+					 struct mikey_diag *diag);
+
 CC_MUST_USE enum cc_err kc_key_copy(struct kmsc_key *dst,
 				    const struct mikey_key *src);
 void kc_key_view(struct mikey_key *dst, const struct kmsc_key *src);

@@ -394,26 +394,13 @@ static enum cc_err init_kemac(struct kmsc_csb *c, const struct mikey_msg *m,
 			      const struct mikey_msg_keys *k,
 			      struct mikey_diag *diag)
 {
-	struct mikey_keys ks;
-	uint8_t plain[1024];
 	enum cc_err err;
-	size_t i;
 
 	/* A29 rule 4: a KEMAC from the Initiator needs L */
 	err = mikey_check_key_supply(m, MIKEY_INITIAL, c->flags, diag);
 	if (err || !mikey_chain_find(&m->ch, MIKEY_PT_KEMAC, 0))
 		return err;
-	err = mikey_kemac_open(m, k, plain, sizeof(plain), &ks, diag);
-	for (i = 0; !err && i < ks.n; i++) {
-		if (c->nkeys >= sizeof(c->keys) / sizeof(c->keys[0]))
-			err = CC_ERR_FULL;
-		else if (ks.k[i].type == MIKEY_KEY_MPK)
-			err = CC_ERR_MALFORMED;
-		else
-			err = kc_key_copy(&c->keys[c->nkeys++], &ks.k[i]);
-	}
-	cc_wipe(plain, sizeof(plain));
-	return err;
+	return kc_kemac_collect(c, m, k, diag);
 }
 
 static enum cc_err verify_init(struct kmsc_csb *c,

@@ -476,24 +476,9 @@ static enum cc_err resp_kemac(struct kmsc_csb *n, const struct mikey_msg *m,
 			      const struct mikey_msg_keys *k,
 			      struct mikey_diag *diag)
 {
-	struct mikey_keys ks;
-	uint8_t plain[1024];
-	enum cc_err err;
-	size_t i;
-
 	if (!mikey_chain_find(&m->ch, MIKEY_PT_KEMAC, 0))
 		return CC_OK;
-	err = mikey_kemac_open(m, k, plain, sizeof(plain), &ks, diag);
-	for (i = 0; !err && i < ks.n; i++) {
-		if (n->nkeys >= sizeof(n->keys) / sizeof(n->keys[0]))
-			err = CC_ERR_FULL;
-		else if (ks.k[i].type == MIKEY_KEY_MPK)
-			err = CC_ERR_MALFORMED;
-		else
-			err = kc_key_copy(&n->keys[n->nkeys++], &ks.k[i]);
-	}
-	cc_wipe(plain, sizeof(plain));
-	return err;
+	return kc_kemac_collect(n, m, k, diag);
 }
 
 static enum cc_err resp_verify(struct kmsc_csb *n, const uint8_t *buf,
