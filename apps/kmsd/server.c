@@ -357,6 +357,13 @@ static void do_mikey(struct kconn *c, const uint8_t *body)
 		return;
 	}
 	respond(c, 200, "application/mikey", wr.p, wr.pos, "", c->req.close);
+	/* an identity the MAC did not prove is logged as a claim */
+	if (!res.authenticated && res.requester[0]) {
+		char claim[KMS_MAX_NAME + 16];
+
+		snprintf(claim, sizeof(claim), "claimed:%.120s", res.requester);
+		snprintf(res.requester, sizeof(res.requester), "%s", claim);
+	}
 	log_req(c, 200, kmsd_op_name((int)res.op), kmsd_err_short(res.err),
 		res.err ? (res.reason ? res.reason : cc_strerror(res.err)) : "",
 		res.requester, res.ticket_id, dt);

@@ -66,7 +66,8 @@ struct kms_audit {
 	const char *outcome; /* "issued", "resolved", or cc_strerror */
 	const char *reason;  /* what failed, "" on success */
 	char ticket_id[33];  /* hex of 16 bytes of the ticket MAC, "" */
-	char requester[KMS_MAX_NAME]; /* authenticated identity, "" if none */
+	char requester[KMS_MAX_NAME]; /* authenticated identity, or
+				       * "unauthenticated:<claimed>" */
 	char initiator[KMS_MAX_NAME]; /* ticket's IDRi (resolve) */
 	char peer[KMS_MAX_NAME];      /* first IDRr (request) */
 };
@@ -138,11 +139,13 @@ CC_MUST_USE enum cc_err kms_reconfigure(struct kms *k,
 
 /** What happened to one request, for logs and metrics (no keys). */
 struct kms_result {
-	enum kms_op op;             /* 0 if the message never got that far */
-	enum cc_err err;            /* CC_OK: a REQUEST_RESP / RESOLVE_RESP */
-	enum mikey_errno mikey_err; /* the ERR sent when err != CC_OK */
-	const char *reason;         /* payload/field or rule that failed */
-	char requester[KMS_MAX_NAME];
+	enum kms_op op;               /* 0 if the message never got that far */
+	enum cc_err err;              /* CC_OK: a REQUEST_RESP / RESOLVE_RESP */
+	enum mikey_errno mikey_err;   /* the ERR sent when err != CC_OK */
+	const char *reason;           /* payload/field or rule that failed */
+	bool authenticated;           /* the requester passed the MAC check */
+	char requester[KMS_MAX_NAME]; /* claimed identity: trust it only if
+				       * authenticated */
 	char ticket_id[33];
 };
 

@@ -11,6 +11,7 @@
  */
 #include "kms_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,7 +128,12 @@ static void audit(struct kms *k, struct kms_req *r, const char *outcome)
 	a.outcome = outcome;
 	a.reason = r->res->reason ? r->res->reason : "";
 	strcpy(a.ticket_id, r->res->ticket_id);
-	strcpy(a.requester, r->res->requester);
+	/* never record an identity the MAC did not prove as the requester */
+	if (r->res->authenticated || !r->res->requester[0])
+		strcpy(a.requester, r->res->requester);
+	else
+		snprintf(a.requester, sizeof(a.requester),
+			 "unauthenticated:%.100s", r->res->requester);
 	strcpy(a.initiator, r->initiator);
 	strcpy(a.peer, r->peer);
 	r->audit_err = k->st->ops->audit(k->st, &a);
@@ -290,6 +296,7 @@ enum cc_err kms_authenticate(struct kms *k, struct kms_req *r,
 	err = owns_identity(k, r, self->u.id.data);
 	if (err)
 		return err;
+	r->res->authenticated = true;
 	*reason = "replay";
 	return mikey_replay_seen(k->replay, &r->msg, r->now);
 }
