@@ -338,6 +338,7 @@ static void do_mikey(struct kconn *c, const uint8_t *body)
 	struct cc_wr wr;
 	enum cc_err err;
 	double t0, dt;
+	char who[KMS_MAX_NAME];
 
 	batch_join(srv);
 	hold(c);
@@ -358,15 +359,13 @@ static void do_mikey(struct kconn *c, const uint8_t *body)
 	}
 	respond(c, 200, "application/mikey", wr.p, wr.pos, "", c->req.close);
 	/* an identity the MAC did not prove is logged as a claim */
-	if (!res.authenticated && res.requester[0]) {
-		char claim[KMS_MAX_NAME + 16];
-
-		snprintf(claim, sizeof(claim), "claimed:%.120s", res.requester);
-		snprintf(res.requester, sizeof(res.requester), "%s", claim);
-	}
+	if (!res.authenticated && res.requester[0])
+		snprintf(who, sizeof(who), "claimed:%.110s", res.requester);
+	else
+		snprintf(who, sizeof(who), "%s", res.requester);
 	log_req(c, 200, kmsd_op_name((int)res.op), kmsd_err_short(res.err),
 		res.err ? (res.reason ? res.reason : cc_strerror(res.err)) : "",
-		res.requester, res.ticket_id, dt);
+		who, res.ticket_id, dt);
 	cc_wipe(srv->resp, wr.pos); /* it held wrapped keys */
 }
 
