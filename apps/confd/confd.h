@@ -47,4 +47,29 @@ void confd_sip_shutdown(void);
 /** Free what confd_sip_start allocated. */
 void confd_sip_free(void);
 
+/* ---- media plane (media.c): switching mode, one RTP socket per
+ * conference ------------------------------------------------------------ */
+
+struct confd_media;
+struct sa;
+
+/** The media plane saw ssrc's ROC change (feed CONF_EV_MEDIA_ROC). */
+typedef void(confd_roc_h)(uint32_t ssrc, uint32_t roc, void *arg);
+
+/** A UDP RTP socket on ip (port chosen by the system) and a group that
+ *  asks core who owns an SSRC. name (kept) labels log lines. */
+int confd_media_alloc(struct confd_media **mp, const char *ip,
+		      struct conf *core, const char *name, confd_roc_h *roch,
+		      void *arg);
+uint16_t confd_media_port(const struct confd_media *m);
+/** Put a member (its RTP address from the SDP offer) into the fan-out. */
+int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp);
+/** Take it out (no-op if absent). */
+void confd_media_remove(struct confd_media *m, conf_mid mid);
+/** NEW_EPOCH, SWITCH_MKI, RETIRE_EPOCH, DROP_MEDIA; others ignored. */
+void confd_media_action(struct confd_media *m, const struct conf_action *a);
+/** Copies forwarded and packets dropped (any reason). */
+void confd_media_stats(const struct confd_media *m, uint64_t *fwd,
+		       uint64_t *drops);
+
 #endif

@@ -100,10 +100,8 @@ static void defaults(struct confd_conf *cf)
 	cf->idle_timeout = 30;
 	cf->replay_capacity = 65536;
 	cf->log_level = CONFD_LOG_INFO;
+	/* rekey-on join,leave; min-rekey-interval etc. from `policy` lines */
 	conf_policy_default(&cf->policy);
-	/* Rekeying by re-INVITE is not implemented yet: without this every
-	 * member would be removed at the first rekey's ack deadline. */
-	cf->policy.rekey_on = 0;
 }
 
 static bool set_str(char *dst, size_t cap, const char *v)
@@ -296,13 +294,6 @@ static int check_conf(const struct confd_conf *cf)
 				"implemented yet\n");
 		return 2;
 	}
-	if (cf->policy.rekey_on)
-		confd_log(CONFD_LOG_WARN, "rekey-on is set but rekeying by "
-					  "re-INVITE is not "
-					  "implemented: members that cannot "
-					  "acknowledge a "
-					  "rekey will be removed at its ack "
-					  "deadline");
 	return 0;
 }
 

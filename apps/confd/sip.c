@@ -19,9 +19,18 @@
  * Key-management failures are 488 + Warning 306 (RFC 4567 §4.1.2);
  * refusals by authorisation are 403. BYE is LEAVE.
  *
- * Not done in this slice: rekey by re-INVITE (SEND_UPDATE is logged as
- * pending), media (the answer's m-lines are inactive), TLS, SSRC
- * reassignment in the CS map.
+ * Rekey (D7, RFC 6043 §5.2, spec/sdp-sdes-srtp.md §1.3): SEND_UPDATE ->
+ * re-INVITE (sipsess_modify) whose SDP offer carries the update
+ * TRANSFER_INIT of the member's CSB with the epoch's TEK+SALT (MKI =
+ * 0x80000000 | epoch); a 200 OK whose answer holds a valid update
+ * TRANSFER_RESP -> REKEY_ACK, a bad answer -> REKEY_FAILED, no answer ->
+ * the core's ack deadline. Glare: libre answers a crossing re-INVITE with
+ * 491 and retries ours after its back-off; an update due while one is in
+ * flight on the leg waits for it (only the newest waits). Events are fed
+ * from a zero timer, never from inside libre's or the core's callbacks.
+ * Media: media.c (one RTP socket per conference, switching mode).
+ *
+ * Not done: TLS, SSRC reassignment in the CS map, /metrics.
  */
 #include "confd.h"
 
@@ -55,6 +64,15 @@ struct leg {
 	struct kmsc_responder r;
 	struct kmsc_csb csb;
 	struct sipglue_km km;
+	struct sa rtp; /* the member's RTP address (SDP offer) */
+	bool has_rtp;
+	uint32_t sess_ver;      /* o= version of our SDP */
+	struct kmsc_update upd; /* CSB update in flight */
+	uint32_t upd_epoch;     /* its epoch, 0 = none */
+	uint32_t queued_epoch;  /* due while upd_epoch was in flight */
+	struct tmr ev_tmr;      /* deferred REKEY_ACK / REKEY_FAILED */
+	enum conf_event_type ev_type;
+	uint32_t ev_epoch;
 };
 
 struct cconf_tmr {
@@ -71,6 +89,7 @@ struct cconf {
 	uint32_t focus_ssrc;
 	struct cconf_tmr tmr[CONF_TIMER__COUNT];
 	struct tmr idle;
+	struct confd_media *media;
 	bool ended;
 };
 
@@ -135,6 +154,9 @@ static void leg_drop(struct leg *l)
 	if (l->dead)
 		return;
 	l->dead = true;
+	if (l->cc && l->mid != CONF_MID_NONE)
+		confd_media_remove(l->cc->media, l->mid);
+	tmr_cancel(&l->ev_tmr);
 	list_unlink(&l->le);
 	l->sess = mem_deref(l->sess); /* BYE if established */
 	mem_deref(l);
@@ -166,7 +188,9 @@ static void leg_destructor(void *arg)
 	struct leg *l = arg;
 
 	list_unlink(&l->le);
+	tmr_cancel(&l->ev_tmr);
 	mem_deref(l->sess);
+	kmsc_update_wipe(&l->upd);
 	kmsc_csb_free(&l->csb);
 	cc_wipe(&l->km, sizeof(l->km));
 }
@@ -205,6 +229,7 @@ static void cconf_destructor(void *arg)
 			leg_drop(l);
 		}
 	}
+	cc->media = mem_deref(cc->media);
 	conf_free(cc->core);
 }
 
@@ -264,6 +289,7 @@ static struct leg *leg_by_mid(struct cconf *cc, conf_mid m)
 }
 
 static void answer_accept(struct leg *l, const struct conf_act_accept *a);
+static void send_update(struct leg *l, const struct conf_epoch_keys *e);
 
 static void act_reject(struct leg *l, const struct conf_action *a)
 {
@@ -315,6 +341,11 @@ static void on_action(const struct conf_action *a, void *arg)
 	case CONF_ACT_ACCEPT:
 		if (l && l->cookie == a->cookie) {
 			l->mid = a->member;
+			if (l->has_rtp &&
+			    confd_media_add(cc->media, l->mid, &l->rtp))
+				confd_log(CONFD_LOG_WARN,
+					  "conference %s: %s: no media fan-out",
+					  cc->focus, who(l));
 			answer_accept(l, &a->u.accept);
 		}
 		break;
@@ -323,29 +354,26 @@ static void on_action(const struct conf_action *a, void *arg)
 			act_reject(l, a);
 		break;
 	case CONF_ACT_NEW_EPOCH:
-		confd_log(CONFD_LOG_DEBUG,
+		confd_media_action(cc->media, a);
+		confd_log(CONFD_LOG_INFO,
 			  "conference %s: epoch %" PRIu32 " (MKI 0x%08" PRIx32
-			  ") created; no media plane yet",
+			  ") created",
 			  cc->focus, a->u.epoch->epoch, a->u.epoch->mki);
 		break;
 	case CONF_ACT_SEND_UPDATE:
 		l = leg_by_mid(cc, a->member);
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: rekey epoch %" PRIu32 " for member "
-			  "%s pending "
-			  "(re-INVITE "
-			  "CSB update "
-			  "not "
-			  "implemented)",
-			  cc->focus, a->u.epoch->epoch, l ? who(l) : "?");
+		if (l)
+			send_update(l, a->u.epoch);
 		break;
 	case CONF_ACT_SWITCH_MKI:
 	case CONF_ACT_RETIRE_EPOCH:
-		confd_log(CONFD_LOG_DEBUG, "conference %s: %s epoch %" PRIu32,
+		confd_media_action(cc->media, a);
+		confd_log(CONFD_LOG_INFO, "conference %s: %s epoch %" PRIu32,
 			  cc->focus, conf_action_name(a->type),
 			  a->u.epoch->epoch);
 		break;
 	case CONF_ACT_DROP_MEDIA:
+		confd_media_action(cc->media, a);
 		act_drop(cc, a);
 		break;
 	case CONF_ACT_REQUEST_KMS_KEYS:
@@ -390,6 +418,18 @@ static void cconf_feed(struct cconf *cc, struct conf_event *ev)
 			  conf_event_name(ev->type), cc_strerror(err));
 }
 
+/* The media plane saw an SSRC's ROC change: tell the core (D6). */
+static void roc_h(uint32_t ssrc, uint32_t roc, void *arg)
+{
+	struct cconf *cc = arg;
+	struct conf_event ev = { .type = CONF_EV_MEDIA_ROC };
+
+	if (cc->ended)
+		return;
+	ev.u.roc = (struct conf_ev_roc){ .ssrc = ssrc, .roc = roc };
+	cconf_feed(cc, &ev);
+}
+
 /* CREATED with the ticket's responders as the allowed set (D3). */
 static enum cc_err cconf_create(struct leg *l)
 {
@@ -420,6 +460,9 @@ static enum cc_err cconf_create(struct leg *l)
 	if (!err)
 		err = conf_new(&cc->core, on_action, cc, conf_rand_openssl,
 			       NULL);
+	if (!err && confd_media_alloc(&cc->media, l->laddr, cc->core, cc->focus,
+				      roc_h, cc))
+		err = CC_ERR_NOMEM;
 	if (err) {
 		mem_deref(cc);
 		return err;
@@ -497,26 +540,28 @@ static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
 	return err;
 }
 
-static int send_200(struct leg *l, const uint8_t *resp, size_t rlen)
+/* Our SDP: each offered m-line mirrored, RTP/SAVP on the conference's
+ * RTP port, sendrecv (the first audio line; others rejected, port 0). */
+static int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
+		     struct mbuf **mbp)
 {
 	static char sdp[SIPGLUE_MAX_SDP];
 	struct sipglue_media media[SIPGLUE_MAX_MEDIA];
 	struct sipglue_sdp_opts o = { .addr = l->laddr,
 				      .sess_id = l->cc->n,
-				      .sess_ver = 1,
-				      .mikey = resp,
-				      .mikey_len = rlen,
+				      .sess_ver = ++l->sess_ver,
+				      .mikey = mikey,
+				      .mikey_len = mlen,
 				      .media = media,
 				      .nmedia = l->km.nmedia,
-				      .dir = "inactive" };
+				      .dir = "sendrecv" };
 	struct mbuf *mb;
 	size_t i, n = 0;
 	int err;
 
-	/* No media plane yet: mirror each m-line, inactive, discard port */
 	for (i = 0; i < l->km.nmedia; i++) {
 		media[i] = l->km.media[i];
-		media[i].port = 9;
+		media[i].port = i ? 0 : confd_media_port(l->cc->media);
 	}
 	if (sipglue_sdp_build(&o, sdp, sizeof(sdp), &n))
 		return ENOSPC;
@@ -525,6 +570,20 @@ static int send_200(struct leg *l, const uint8_t *resp, size_t rlen)
 		return ENOMEM;
 	err = mbuf_write_mem(mb, (const uint8_t *)sdp, n);
 	mb->pos = 0;
+	if (err) {
+		mem_deref(mb);
+		return err;
+	}
+	*mbp = mb;
+	return 0;
+}
+
+static int send_200(struct leg *l, const uint8_t *resp, size_t rlen)
+{
+	struct mbuf *mb = NULL;
+	int err;
+
+	err = build_sdp(l, resp, rlen, &mb);
 	if (!err)
 		err = sipsess_answer(l->sess, 200, "OK", mb,
 				     "X-Conclave-Conference: <%s>\r\n",
@@ -686,6 +745,142 @@ static void kms_h(const struct kmsc_status *st, const uint8_t *body, size_t len,
 	mem_deref(l); /* the reference of the POST */
 }
 
+/* ---- rekey: CSB update by re-INVITE (D7) -------------------------------- */
+
+static void epoch_kmsc_key(const struct conf_epoch_keys *e, struct kmsc_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->type = MIKEY_KEY_TEK_SALT;
+	memcpy(k->key, e->tek, e->tek_len);
+	k->key_len = e->tek_len;
+	memcpy(k->salt, e->salt, e->salt_len);
+	k->salt_len = e->salt_len;
+	k->spi[0] = (uint8_t)(e->mki >> 24);
+	k->spi[1] = (uint8_t)(e->mki >> 16);
+	k->spi[2] = (uint8_t)(e->mki >> 8);
+	k->spi[3] = (uint8_t)e->mki;
+	k->spi_len = 4;
+}
+
+static void ev_h(void *arg);
+
+/* REKEY_ACK / REKEY_FAILED from a zero timer: the caller may be inside
+ * libre's session callbacks or the core's action handler. */
+static void defer_rekey_ev(struct leg *l, enum conf_event_type type,
+			   uint32_t epoch)
+{
+	l->ev_type = type;
+	l->ev_epoch = epoch;
+	tmr_start(&l->ev_tmr, 0, ev_h, l);
+}
+
+static void send_update(struct leg *l, const struct conf_epoch_keys *e)
+{
+	static uint8_t init[KMSC_MAX_MSG];
+	struct kmsc_key k;
+	struct kmsc_update_opts o = { .supply = &k,
+				      .nsupply = 1,
+				      .want_resp = true };
+	struct kmsc_env env = env_now();
+	struct mbuf *mb = NULL;
+	size_t n = 0;
+	enum cc_err err;
+	int serr;
+
+	if (l->upd_epoch || tmr_isrunning(&l->ev_tmr)) {
+		/* one re-INVITE at a time per dialog: the newest waits */
+		l->queued_epoch = e->epoch;
+		confd_log(CONFD_LOG_DEBUG,
+			  "conference %s: rekey epoch %" PRIu32 " for %s "
+			  "waits for epoch %" PRIu32,
+			  conf_name(l), e->epoch, who(l), l->upd_epoch);
+		return;
+	}
+	epoch_kmsc_key(e, &k);
+	err = kmsc_update_init(&l->csb, &o, &env, &l->upd, init, sizeof(init),
+			       &n);
+	cc_wipe(&k, sizeof(k));
+	if (err) {
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: CSB update for %s: %s", conf_name(l),
+			  who(l), cc_strerror(err));
+		defer_rekey_ev(l, CONF_EV_REKEY_FAILED, e->epoch);
+		return;
+	}
+	serr = build_sdp(l, init, n, &mb);
+	cc_wipe(init, sizeof(init));
+	if (!serr)
+		serr = sipsess_modify(l->sess, mb);
+	mem_deref(mb);
+	if (serr) {
+		confd_log(CONFD_LOG_WARN, "conference %s: re-INVITE to %s: %s",
+			  conf_name(l), who(l), strerror(serr));
+		kmsc_update_wipe(&l->upd);
+		defer_rekey_ev(l, CONF_EV_REKEY_FAILED, e->epoch);
+		return;
+	}
+	l->upd_epoch = e->epoch;
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s: rekey: re-INVITE to %s with epoch %" PRIu32
+		  " (MKI 0x%08" PRIx32 ")",
+		  conf_name(l), who(l), e->epoch, e->mki);
+}
+
+static void ev_h(void *arg)
+{
+	struct leg *l = arg;
+	struct conf_event ev;
+	const struct conf_epoch_keys *e;
+	uint32_t q;
+
+	if (!l->cc || !l->member || l->cc->ended)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = l->ev_type;
+	ev.u.rekey = (struct conf_ev_rekey){ .member = l->mid,
+					     .epoch = l->ev_epoch };
+	mem_ref(l);
+	cconf_feed(l->cc, &ev);
+	q = l->queued_epoch;
+	l->queued_epoch = 0;
+	if (!l->dead && l->member && l->cc && q &&
+	    (e = conf_epoch_keys(l->cc->core, q)) != NULL)
+		send_update(l, e);
+	mem_deref(l);
+}
+
+/* The 200 OK to our re-INVITE: its SDP answer must hold the update
+ * TRANSFER_RESP for the update in flight. */
+static void rekey_answer(struct leg *l, const struct sip_msg *msg)
+{
+	static struct sipglue_km km;
+	struct kmsc_env env = env_now();
+	struct kmsc_status st;
+	uint32_t epoch = l->upd_epoch;
+	char buf[160];
+	enum cc_err err;
+
+	l->upd_epoch = 0;
+	err = sipglue_km_parse_mbuf(msg->mb, &km);
+	if (!err)
+		err = kmsc_update_resp_open(&l->csb, km.mikey, km.mikey_len,
+					    &env, &l->upd, &st);
+	kmsc_update_wipe(&l->upd);
+	if (err) {
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: rekey epoch %" PRIu32 " refused by "
+			  "%s: %s",
+			  conf_name(l), epoch, who(l),
+			  kmsc_status_str(&st, buf, sizeof(buf)));
+		defer_rekey_ev(l, CONF_EV_REKEY_FAILED, epoch);
+		return;
+	}
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s: %s acknowledged epoch %" PRIu32, conf_name(l),
+		  who(l), epoch);
+	defer_rekey_ev(l, CONF_EV_REKEY_ACK, epoch);
+}
+
 /* ---- SIP session callbacks ---------------------------------------------- */
 
 static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
@@ -703,8 +898,15 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 
 static int answer_h(const struct sip_msg *msg, void *arg)
 {
-	(void)msg;
-	(void)arg;
+	struct leg *l = arg;
+
+	if (!l->upd_epoch || !l->cc || !l->member) {
+		confd_log(CONFD_LOG_DEBUG,
+			  "conference %s: %s: unexpected answer", conf_name(l),
+			  who(l));
+		return 0;
+	}
+	rekey_answer(l, msg);
 	return 0;
 }
 
@@ -834,6 +1036,24 @@ static void start_resolve(struct leg *l)
 	l->resolving = true;
 }
 
+/* The member's RTP address: c= of the offer (else the SIP source) and the
+ * port of its first m-line. */
+static void rtp_addr(const struct sip_msg *msg, struct leg *l)
+{
+	struct pl ip;
+	struct sa sa;
+
+	if (!l->km.nmedia || !l->km.media[0].port)
+		return;
+	if (re_regex((const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
+		     "c=IN IP[46]1 [^\r\n]+", NULL, &ip) ||
+	    sa_set(&sa, &ip, l->km.media[0].port))
+		sa = msg->src;
+	sa_set_port(&sa, l->km.media[0].port);
+	l->rtp = sa;
+	l->has_rtp = true;
+}
+
 static void conn_h(const struct sip_msg *msg, void *arg)
 {
 	char uri[256];
@@ -870,6 +1090,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		mem_deref(l);
 		return;
 	}
+	rtp_addr(msg, l);
 	if (accept_leg(msg, l)) {
 		(void)sip_treply(NULL, g.sip, msg, 500, "Server Error");
 		mem_deref(l);

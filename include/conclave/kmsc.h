@@ -449,4 +449,93 @@ kmsc_resolve_ticket(struct kmsc_csb *c, const struct kmsc_responder *r,
 		    const struct kmsc_env *env, const struct kmsc_http_opts *ho,
 		    struct kmsc_status *st);
 
+/* ==== CSB updates (RFC 6043 §5.2; src/kms/client_update.c) ==============
+ * Re-keying a READY CSB by running the Ticket Transfer again (spec/
+ * mikey-ticket.md §9, worked-examples.md §9/§10). Either side may start;
+ * the CSB's role decides the variant: a Responder (e.g. the focus) sends
+ * HDR, T, IDRr, IDRi, [KEMAC], V; an Initiator HDR, T, IDRi, IDRr, [KEMAC],
+ * V. Both messages are protected with the CSB's `update` keys (the
+ * TRANSFER_RESP keys), carry the same CSB ID and a NEW T, and never a
+ * RANDR or TICKET. Each new key carries its own SPI (= SRTP MKI) and the
+ * CS map points every crypto session at supply[0] (A15).
+ *
+ *   sender                              receiver
+ *   kmsc_update_init  -- TRANSFER_INIT -->  kmsc_update_open
+ *   kmsc_update_resp_open <- TRANSFER_RESP -- kmsc_update_resp
+ *
+ * The new keys and TEKs enter the CSB (keys[], tek[]) on the receiver when
+ * the INIT verifies, on the sender when the RESP verifies (or at once when
+ * no answer is wanted). Failures leave the CSB unchanged.
+ */
+
+/** One update exchange in flight (either side). Secret: wipe with
+ *  kmsc_update_wipe. */
+struct kmsc_update {
+	uint8_t init[KMSC_MAX_MSG]; /* the update TRANSFER_INIT (RESP MAC) */
+	size_t init_len;
+	bool by_me;     /* we built init */
+	bool want_resp; /* its V flag */
+	bool done;      /* answered (or no answer wanted) */
+	struct kmsc_key keys[KMSC_MAX_KEYS]; /* sender: installed on answer */
+	size_t nkeys;
+};
+
+struct kmsc_update_opts {
+	const struct kmsc_key *supply; /* new keys with SPIs (1..MAX_KEYS);
+					* TEK+SALT or TGK; needs L (Initiator)
+					* or M (Responder) in the policy */
+	size_t nsupply;
+	bool want_resp; /* V flag: a TRANSFER_RESP is expected */
+};
+
+/** Wipe an update record. */
+void kmsc_update_wipe(struct kmsc_update *u);
+
+/**
+ * Build an update TRANSFER_INIT on a READY CSB (into out and u->init).
+ * The map keeps every CS of c->tek (SSRC, policy) and names supply[0]'s
+ * SPI. T = max(now, last T + 1 unit) so two updates within a second stay
+ * ordered. CC_ERR_POLICY if the ticket forbids us to supply keys;
+ * CC_ERR_INVAL if a supplied SPI is already a key of the CSB.
+ */
+CC_MUST_USE enum cc_err kmsc_update_init(struct kmsc_csb *c,
+					 const struct kmsc_update_opts *o,
+					 const struct kmsc_env *env,
+					 struct kmsc_update *u, uint8_t *out,
+					 size_t cap, size_t *outlen);
+
+/**
+ * Open a received update TRANSFER_INIT on a READY CSB: layout of the
+ * peer's variant (no RANDR/TICKET), same CSB ID, T within the window and
+ * newer than any T seen on the CSB (else CC_ERR_REPLAY), MAC with the
+ * update keys over INIT || Identity_i || Identity_r (A4), KEMAC only if
+ * the policy lets the peer supply keys (mikey_check_key_supply: L for the
+ * Initiator, M for the Responder; CC_ERR_POLICY), IDRi/IDRr if present
+ * must name the CSB's parties. Then the new keys and TEKs are installed
+ * and u keeps the INIT for the answer; u->want_resp is its V flag.
+ */
+CC_MUST_USE enum cc_err kmsc_update_open(struct kmsc_csb *c, const uint8_t *msg,
+					 size_t len, const struct kmsc_env *env,
+					 struct kmsc_update *u,
+					 struct kmsc_status *st);
+
+/** Build the update TRANSFER_RESP for the INIT u holds (after
+ *  kmsc_update_open): the same CS map, T, our IDR, V over RESP || INIT. */
+CC_MUST_USE enum cc_err kmsc_update_resp(struct kmsc_csb *c,
+					 const struct kmsc_env *env,
+					 struct kmsc_update *u, uint8_t *out,
+					 size_t cap, size_t *outlen);
+
+/**
+ * Open the update TRANSFER_RESP to u's INIT: layout, CSB ID, new T, MAC
+ * over RESP || INIT, no KEMAC, every CS of the INIT answered. Then the
+ * supplied keys and the TEKs of the map enter the CSB. A MIKEY Error
+ * message -> kmsc_err_for_mikey with st->kind = KMSC_FAIL_MIKEY.
+ */
+CC_MUST_USE enum cc_err kmsc_update_resp_open(struct kmsc_csb *c,
+					      const uint8_t *msg, size_t len,
+					      const struct kmsc_env *env,
+					      struct kmsc_update *u,
+					      struct kmsc_status *st);
+
 #endif

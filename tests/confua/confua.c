@@ -14,6 +14,16 @@
  *   --bye-after MS     hang up MS after the ACK, print "bye <status>"
  *   --wait-bye         stay until the focus sends BYE
  *   --focus-out FILE   write the focus URI learnt from the 200 OK
+ *   --rtp              media: an RTP socket in the offer; receive SRTP
+ *                      from the focus, decrypt by MKI
+ *   --send-ms MS       send a PCMU tone (SRTP, 20 ms packets) for MS
+ *                      after the ACK (needs --rtp)
+ *   --guard MS         give up after MS (default 15000)
+ * Re-INVITEs from the focus (CSB update, RFC 6043 §5.2) are answered:
+ * the update is opened, its key installed, a 200 OK carries the update
+ * TRANSFER_RESP ("rekey ok" + "group-key ..." lines), and sending
+ * switches to the new MKI. Media lines: "media ok ssrc S mki M" the first
+ * time a (source, MKI) pair decrypts, "media rx ok N failed F" at exit.
  * Prints one fact per line ("status 200", "isfocus yes", "focus URI",
  * "group-key mki 0x80000001 fp <8 bytes of SHA-256(key||salt)>",
  * "warning 306 ...", "key-mgmt no", "bye 200", "bye received").
@@ -22,6 +32,7 @@
  */
 #include <re.h>
 
+#include <conclave/media.h>
 #include <conclave/sipglue.h>
 
 #include <openssl/evp.h>
@@ -41,10 +52,23 @@ static struct {
 	struct tmr tmr, guard;
 	const char *server, *target, *allow, *focus_out;
 	char ruri[512];
-	uint32_t skew, bye_after;
-	bool tcp, tamper, replay, wait_bye, replayed;
+	uint32_t skew, bye_after, send_ms, guard_ms;
+	bool tcp, tamper, replay, wait_bye, replayed, rtp;
 	int rc;
-} U = { .skew = 300, .rc = 1 };
+	/* media */
+	struct udp_sock *us;
+	struct sa focus_rtp;
+	bool have_focus_rtp;
+	struct media_member *mm;
+	struct media_tone tone;
+	struct tmr send_tmr;
+	uint32_t ssrc, ts;
+	uint64_t sent_until, rx_ok, rx_fail;
+	uint32_t seen[64][2];
+	size_t nseen;
+	uint32_t inst[8]; /* installed MKIs, oldest first */
+	size_t ninst;
+} U = { .skew = 300, .rc = 1, .guard_ms = 15000 };
 
 static struct kmsc_env env_now(void)
 {
@@ -87,6 +111,119 @@ static void fingerprint(const struct kmsc_tek *t)
 		  t->salt_len, md, (size_t)8);
 }
 
+/* Every group key (MKI with the top bit) of the CSB into the media
+ * member; send under the newest. */
+static void install_keys(void)
+{
+	uint32_t newest = 0;
+	size_t i;
+
+	if (!U.mm)
+		return;
+	for (i = 0; i < U.csb.ntek; i++) {
+		const struct kmsc_tek *t = &U.csb.tek[i];
+		struct media_key k = { .profile = MEDIA_AES_CM_128_HMAC_SHA1_80,
+				       .tek = t->key,
+				       .tek_len = t->key_len,
+				       .salt = t->salt,
+				       .salt_len = t->salt_len };
+		size_t j;
+
+		if (t->spi_len != 4 || !(t->spi[0] & 0x80))
+			continue;
+		for (j = 0; j < 4; j++)
+			k.mki = k.mki << 8 | t->spi[j];
+		for (j = 0; j < U.ninst && U.inst[j] != k.mki; j++)
+			;
+		if (j < U.ninst)
+			continue;
+		/* keep the one we send with (grace for packets in flight)
+		 * and the new one; older epochs go */
+		while (U.ninst && U.inst[0] != media_member_sending_mki(U.mm)) {
+			if (media_member_retire(U.mm, U.inst[0]))
+				re_printf("media retire FAIL\n");
+			memmove(U.inst, U.inst + 1,
+				--U.ninst * sizeof(U.inst[0]));
+		}
+		while (U.ninst >= 3) {
+			if (media_member_retire(U.mm, U.inst[0]))
+				re_printf("media retire FAIL\n");
+			memmove(U.inst, U.inst + 1,
+				--U.ninst * sizeof(U.inst[0]));
+		}
+		if (media_member_install(U.mm, &k) == CC_OK) {
+			re_printf("media installed mki 0x%08x\n", k.mki);
+			U.inst[U.ninst++] = k.mki;
+		}
+		if (k.mki > newest)
+			newest = k.mki;
+	}
+	if (newest && media_member_switch(U.mm, newest))
+		re_printf("media switch FAIL\n");
+}
+
+static void focus_rtp(const struct sipglue_km *km, const struct sip_msg *msg)
+{
+	struct pl ip;
+
+	if (!km->nmedia || !km->media[0].port)
+		return;
+	if (re_regex((const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
+		     "c=IN IP[46]1 [^\r\n]+", NULL, &ip) ||
+	    sa_set(&U.focus_rtp, &ip, km->media[0].port))
+		return;
+	U.have_focus_rtp = true;
+}
+
+static void rtp_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct media_rx_payload rx;
+	size_t i;
+
+	(void)src;
+	(void)arg;
+	if (media_member_unprotect(U.mm, mbuf_buf(mb), mbuf_get_left(mb),
+				   &rx)) {
+		U.rx_fail++;
+		return;
+	}
+	U.rx_ok++;
+	for (i = 0; i < U.nseen; i++)
+		if (U.seen[i][0] == rx.info.rtp.ssrc &&
+		    U.seen[i][1] == rx.info.mki)
+			return;
+	if (U.nseen < 64) {
+		U.seen[U.nseen][0] = rx.info.rtp.ssrc;
+		U.seen[U.nseen][1] = rx.info.mki;
+		U.nseen++;
+	}
+	re_printf("media ok ssrc 0x%08x mki 0x%08x\n", rx.info.rtp.ssrc,
+		  rx.info.mki);
+}
+
+static void send_tmr(void *arg)
+{
+	uint8_t frame[MEDIA_FRAME], pkt[MEDIA_PKT_MAX];
+	struct mbuf mb;
+	size_t n = 0;
+
+	(void)arg;
+	if (tmr_jiffies() >= U.sent_until)
+		return;
+	tmr_start(&U.send_tmr, 20, send_tmr, NULL);
+	if (!U.have_focus_rtp || !media_member_sending_mki(U.mm))
+		return;
+	media_tone_pcmu_frame(&U.tone, frame);
+	if (media_member_send(U.mm, frame, sizeof(frame), U.ts, false, pkt,
+			      sizeof(pkt), &n))
+		return;
+	U.ts += MEDIA_FRAME;
+	memset(&mb, 0, sizeof(mb));
+	mb.buf = pkt;
+	mb.size = mb.end = n;
+	(void)udp_send(U.us, &U.focus_rtp, &mb);
+}
+
 static int answer_h(const struct sip_msg *msg, void *arg)
 {
 	static struct sipglue_km km;
@@ -123,6 +260,8 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 		return EPROTO;
 	}
 	re_printf("transfer-resp ok\n");
+	focus_rtp(&km, msg);
+	install_keys();
 	for (i = 0; i < U.csb.ntek; i++)
 		if (U.csb.tek[i].spi_len == 4 && U.csb.tek[i].spi[0] & 0x80) {
 			fingerprint(&U.csb.tek[i]);
@@ -139,12 +278,60 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 	return 0;
 }
 
+/* A re-INVITE from the focus: a CSB update (RFC 6043 §5.2) in the offer. */
 static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
-	(void)descp;
-	(void)msg;
+	static struct sipglue_km km;
+	static struct kmsc_update upd;
+	static uint8_t resp[KMSC_MAX_MSG];
+	static char sdp[SIPGLUE_MAX_SDP];
+	struct kmsc_env env = env_now();
+	struct kmsc_status st;
+	struct sipglue_media audio = { "audio", 0, "RTP/SAVP", "0" };
+	struct sipglue_sdp_opts so = { .addr = "127.0.0.1",
+				       .sess_id = 1,
+				       .sess_ver = 2,
+				       .mikey = resp,
+				       .media = &audio,
+				       .nmedia = 1,
+				       .dir = "sendrecv" };
+	struct sa la;
+	char sbuf[160];
+	size_t n = 0, i;
+	enum cc_err err;
+
 	(void)arg;
-	return EPROTO; /* rekey re-INVITEs are not part of this test */
+	err = sipglue_km_parse_mbuf(msg->mb, &km);
+	if (!err)
+		err = kmsc_update_open(&U.csb, km.mikey, km.mikey_len, &env,
+				       &upd, &st);
+	if (!err)
+		err = kmsc_update_resp(&U.csb, &env, &upd, resp, sizeof(resp),
+				       &so.mikey_len);
+	kmsc_update_wipe(&upd);
+	if (err) {
+		re_printf("rekey FAIL %s\n",
+			  kmsc_status_str(&st, sbuf, sizeof(sbuf)));
+		return EPROTO;
+	}
+	if (U.us && !udp_local_get(U.us, &la))
+		audio.port = sa_port(&la);
+	else
+		audio.port = 40000;
+	if (sipglue_sdp_build(&so, sdp, sizeof(sdp), &n))
+		return ENOMEM;
+	*descp = mbuf_alloc(n);
+	if (!*descp || mbuf_write_mem(*descp, (const uint8_t *)sdp, n))
+		return ENOMEM;
+	(*descp)->pos = 0;
+	re_printf("rekey ok\n");
+	install_keys();
+	for (i = 0; i < U.csb.ntek; i++)
+		if (U.csb.tek[i].spi_len == 4 && U.csb.tek[i].spi[0] & 0x80) {
+			fingerprint(&U.csb.tek[i]);
+			break;
+		}
+	return 0;
 }
 
 static int call(void);
@@ -188,9 +375,13 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 {
 	(void)msg;
 	(void)arg;
+	if (U.mm && U.send_ms) {
+		U.sent_until = tmr_jiffies() + U.send_ms;
+		tmr_start(&U.send_tmr, 0, send_tmr, NULL);
+	}
 	if (U.bye_after || U.replay)
 		tmr_start(&U.tmr, U.bye_after, bye_tmr, NULL);
-	else if (!U.wait_bye)
+	else if (!U.wait_bye && !U.send_ms)
 		done(0);
 }
 
@@ -246,8 +437,7 @@ static int call(void)
 /* Ticket from the KMS, TRANSFER_INIT, SDP offer. */
 static int prepare(void)
 {
-	static const struct sipglue_media audio = { "audio", 40000, "RTP/SAVP",
-						    "0" };
+	static struct sipglue_media audio = { "audio", 40000, "RTP/SAVP", "0" };
 	static uint8_t xi[KMSC_MAX_MSG];
 	static char sdp[SIPGLUE_MAX_SDP], ids[KMSC_MAX_RESPONDERS][KMSC_MAX_ID];
 	const char *to[KMSC_MAX_RESPONDERS] = { U.target };
@@ -284,6 +474,16 @@ static int prepare(void)
 		ro.nresponders++;
 		p += l + (p[l] == ',');
 	}
+	if (U.rtp) {
+		struct sa la;
+
+		if (sa_set_str(&la, "127.0.0.1", 0) ||
+		    udp_listen(&U.us, &la, rtp_recv, NULL) ||
+		    udp_local_get(U.us, &la) ||
+		    media_member_new(&U.mm, MEDIA_AES_CM_128_HMAC_SHA1_80))
+			return 1;
+		audio.port = sa_port(&la);
+	}
 	if (kmsc_rand_system((uint8_t *)&ssrc, sizeof(ssrc), NULL) ||
 	    kmsc_request_ticket(&U.cred, &ro, &env, &ho, &U.ticket, &st)) {
 		re_printf("ticket FAIL %s\n",
@@ -293,6 +493,14 @@ static int prepare(void)
 	if (kmsc_transfer_init(&U.csb, &U.ticket, &U.cred, &xo, &env, xi,
 			       sizeof(xi), &so.mikey_len))
 		return 1;
+	U.ssrc = ssrc;
+	re_printf("ssrc 0x%08x\n", ssrc);
+	if (U.mm) {
+		media_tone_init(&U.tone, 400.0 + (double)(ssrc % 16) * 150.0,
+				8000.0);
+		if (media_member_sender(U.mm, ssrc, MEDIA_PT_PCMU, 0, 1))
+			return 1;
+	}
 	if (U.tamper)
 		xi[so.mikey_len - 1] ^= 0x01; /* the V MAC's last byte */
 	if (sipglue_sdp_build(&so, sdp, sizeof(sdp), &n))
@@ -331,7 +539,8 @@ static void usage(void)
 	fputs("usage: confua --cred FILE --server HOST:PORT [--tcp] "
 	      "[--skew N]\n"
 	      "  [--allow ID,ID] [--tamper] [--replay] [--bye-after MS]\n"
-	      "  [--wait-bye] [--focus-out FILE] invite URI\n",
+	      "  [--wait-bye] [--focus-out FILE] [--rtp] [--send-ms MS]\n"
+	      "  [--guard MS] invite URI\n",
 	      stderr);
 	exit(2);
 }
@@ -352,6 +561,8 @@ static void parse(int argc, char **argv)
 			U.replay = true;
 		else if (!strcmp(a, "--wait-bye"))
 			U.wait_bye = true;
+		else if (!strcmp(a, "--rtp"))
+			U.rtp = true;
 		else if (!strcmp(a, "invite") && v) {
 			U.target = v;
 			i++;
@@ -369,6 +580,10 @@ static void parse(int argc, char **argv)
 			U.skew = (uint32_t)atoi(v), i++;
 		else if (!strcmp(a, "--bye-after"))
 			U.bye_after = (uint32_t)atoi(v), i++;
+		else if (!strcmp(a, "--send-ms"))
+			U.send_ms = (uint32_t)atoi(v), i++;
+		else if (!strcmp(a, "--guard"))
+			U.guard_ms = (uint32_t)atoi(v), i++;
 		else
 			usage();
 	}
@@ -397,10 +612,17 @@ int main(int argc, char **argv)
 		re_printf("setup FAIL %s\n", strerror(err));
 		return 1;
 	}
-	tmr_start(&U.guard, 15000, guard_h, NULL);
+	tmr_start(&U.guard, U.guard_ms, guard_h, NULL);
 	(void)re_main(NULL);
 	tmr_cancel(&U.guard);
 	tmr_cancel(&U.tmr);
+	tmr_cancel(&U.send_tmr);
+	if (U.mm)
+		re_printf("media rx ok %llu failed %llu\n",
+			  (unsigned long long)U.rx_ok,
+			  (unsigned long long)U.rx_fail);
+	U.us = mem_deref(U.us);
+	media_member_free(U.mm);
 	kmsc_csb_free(&U.csb);
 	kmsc_ticket_wipe(&U.ticket);
 	kmsc_cred_wipe(&U.cred);

@@ -1,0 +1,246 @@
+/*
+ * media.c -- the focus's media plane in switching mode (DESIGN.md D6, D7,
+ * D10): one UDP RTP socket and one media_group per conference. A packet
+ * from a member's RTP address (from its SDP offer) is authenticated once
+ * under the group key its MKI names, checked against the member's SSRC
+ * binding (conf_ssrc_owner), and the ORIGINAL bytes are sent to every
+ * other member. Never decrypted, never re-encrypted per leg. The
+ * conference core's NEW_EPOCH / SWITCH_MKI / RETIRE_EPOCH / DROP_MEDIA
+ * drive the group.
+ */
+#include "confd.h"
+
+#include <re.h>
+
+#include <conclave/media.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+struct mdest {
+	struct le le;
+	conf_mid mid;
+	struct sa addr;
+};
+
+struct confd_media {
+	struct udp_sock *us;
+	struct media_group *g;
+	struct conf *core;
+	struct list dests;
+	confd_roc_h *roch;
+	void *arg;
+	const char *name;
+	uint16_t port;
+	uint64_t drop_src; /* from no member's RTP address */
+	uint64_t drops;    /* every drop: unknown source + switch drops */
+};
+
+static bool owner_h(uint32_t ssrc, media_mid *owner, uint32_t *roc, void *arg)
+{
+	struct confd_media *m = arg;
+	conf_mid o;
+
+	if (!conf_ssrc_owner(m->core, ssrc, &o))
+		return false;
+	*owner = o;
+	if (!conf_ssrc_roc(m->core, ssrc, roc))
+		*roc = 0;
+	return true;
+}
+
+static struct mdest *by_addr(struct confd_media *m, const struct sa *src)
+{
+	struct le *le;
+
+	for (le = m->dests.head; le; le = le->next) {
+		struct mdest *d = le->data;
+
+		if (sa_cmp(&d->addr, src, SA_ALL))
+			return d;
+	}
+	return NULL;
+}
+
+static struct mdest *by_mid(struct confd_media *m, conf_mid mid)
+{
+	struct le *le;
+
+	for (le = m->dests.head; le; le = le->next) {
+		struct mdest *d = le->data;
+
+		if (d->mid == mid)
+			return d;
+	}
+	return NULL;
+}
+
+static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct confd_media *m = arg;
+	struct mdest *from = by_addr(m, src);
+	struct media_fanout fan;
+	struct media_rx_info info;
+	size_t i, pos = mb->pos;
+	enum cc_err err;
+
+	if (!from) {
+		m->drop_src++;
+		m->drops++;
+		return;
+	}
+	err = media_switch_rx(m->g, from->mid, mbuf_buf(mb), mbuf_get_left(mb),
+			      &fan, &info);
+	if (err) {
+		/* counted; logged at 1, 2, 4, 8, ... drops */
+		m->drops++;
+		if (!(m->drops & (m->drops - 1)))
+			confd_log(CONFD_LOG_DEBUG,
+				  "conference %s: packet dropped: %s (%" PRIu64
+				  " drops)",
+				  m->name, cc_strerror(err), m->drops);
+		return;
+	}
+	for (i = 0; i < fan.n; i++) {
+		const struct mdest *d = fan.dest[i].leg;
+
+		if (i == fan.skip || !d)
+			continue;
+		mb->pos = pos;
+		if (udp_send(m->us, &d->addr, mb))
+			m->drops++;
+	}
+	if (info.roc_changed && m->roch)
+		m->roch(info.rtp.ssrc, info.roc, m->arg);
+}
+
+static void destructor(void *arg)
+{
+	struct confd_media *m = arg;
+
+	m->us = mem_deref(m->us);
+	media_group_free(m->g);
+	list_flush(&m->dests);
+}
+
+int confd_media_alloc(struct confd_media **mp, const char *ip,
+		      struct conf *core, const char *name, confd_roc_h *roch,
+		      void *arg)
+{
+	struct confd_media *m;
+	struct sa local;
+	int err;
+
+	m = mem_zalloc(sizeof(*m), destructor);
+	if (!m)
+		return ENOMEM;
+	m->core = core;
+	m->roch = roch;
+	m->arg = arg;
+	m->name = name;
+	err = sa_set_str(&local, ip, 0);
+	if (!err)
+		err = udp_listen(&m->us, &local, recv_h, m);
+	if (!err)
+		err = udp_local_get(m->us, &local);
+	if (!err &&
+	    media_group_new(&m->g, MEDIA_AES_CM_128_HMAC_SHA1_80, owner_h, m))
+		err = ENOMEM;
+	if (err) {
+		mem_deref(m);
+		return err;
+	}
+	m->port = sa_port(&local);
+	*mp = m;
+	return 0;
+}
+
+uint16_t confd_media_port(const struct confd_media *m)
+{
+	return m ? m->port : 0;
+}
+
+int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp)
+{
+	struct mdest *d;
+
+	if (!m || by_mid(m, mid))
+		return EINVAL;
+	d = mem_zalloc(sizeof(*d), NULL);
+	if (!d)
+		return ENOMEM;
+	d->mid = mid;
+	d->addr = *rtp;
+	if (media_group_add_member(m->g, mid, d)) {
+		mem_deref(d);
+		return EINVAL;
+	}
+	list_append(&m->dests, &d->le, d);
+	return 0;
+}
+
+void confd_media_remove(struct confd_media *m, conf_mid mid)
+{
+	struct mdest *d = m ? by_mid(m, mid) : NULL;
+
+	if (!d)
+		return;
+	if (media_group_drop_member(m->g, mid))
+		confd_log(CONFD_LOG_DEBUG, "conference %s: member not in group",
+			  m->name);
+	list_unlink(&d->le);
+	mem_deref(d);
+}
+
+static void epoch_key(const struct conf_epoch_keys *e, struct media_key *k)
+{
+	k->mki = e->mki;
+	k->profile = (enum media_profile)e->profile;
+	k->tek = e->tek;
+	k->tek_len = e->tek_len;
+	k->salt = e->salt;
+	k->salt_len = e->salt_len;
+}
+
+void confd_media_action(struct confd_media *m, const struct conf_action *a)
+{
+	struct media_key k;
+	enum cc_err err = CC_OK;
+
+	if (!m)
+		return;
+	switch (a->type) {
+	case CONF_ACT_NEW_EPOCH:
+		epoch_key(a->u.epoch, &k);
+		err = media_group_install(m->g, &k);
+		break;
+	case CONF_ACT_SWITCH_MKI:
+		err = media_group_switch(m->g, a->u.epoch->mki);
+		break;
+	case CONF_ACT_RETIRE_EPOCH:
+		err = media_group_retire(m->g, a->u.epoch->mki);
+		break;
+	case CONF_ACT_DROP_MEDIA:
+		confd_media_remove(m, a->member);
+		break;
+	default:
+		break;
+	}
+	if (err)
+		confd_log(CONFD_LOG_WARN, "conference %s: media %s: %s",
+			  m->name, conf_action_name(a->type), cc_strerror(err));
+}
+
+void confd_media_stats(const struct confd_media *m, uint64_t *fwd,
+		       uint64_t *drops)
+{
+	struct media_stats st;
+
+	*fwd = 0;
+	*drops = 0;
+	if (!m)
+		return;
+	media_group_stats(m->g, &st);
+	*fwd = st.fwd_copies;
+	*drops = m->drops;
+}
