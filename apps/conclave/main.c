@@ -17,6 +17,8 @@ static const struct command commands[] = {
 	  "decode MIKEY / MIKEY-TICKET messages, print the worked examples" },
 	{ "bench", cmd_bench, "benchmarks (bench mikey)" },
 	{ "kms", cmd_kms, "KMS administration: users, identities, policies" },
+	{ "ua", cmd_ua,
+	  "a conference participant: create, join, leave, status" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,162 @@
+/*
+ * ua.h -- `conclave ua`: a conference participant on libre (issue 5 §2).
+ *
+ *   cmd_ua.c     options, --help, the leave/status commands, main loop
+ *   ua_sip.c     ticket from the KMS, INVITE with a=key-mgmt TRANSFER_INIT,
+ *                TRANSFER_RESP, re-INVITE CSB updates (rekey), BYE
+ *   ua_media.c   RTP socket, SRTP send (tone or WAV) and receive by MKI,
+ *                per-source WAV recording, epochs (install/switch/retire)
+ *   ua_report.c  the --report JSON and the one-line status
+ *
+ * One process, one participant, one conference, libre's main loop. Keys
+ * live in the kmsc CSB and the media_member only; nothing here prints them.
+ */
+#ifndef CONCLAVE_APP_UA_H
+#define CONCLAVE_APP_UA_H
+
+#include <conclave/media.h>
+#include <conclave/sipglue.h>
+
+#include <signal.h>
+
+enum {
+	UA_MAX_SRC = 32,         /* source SSRCs we keep statistics for */
+	UA_MAX_MKI = 16,         /* MKIs we keep counters for */
+	UA_MAX_EPOCHS = 16,      /* epochs we remember (held or retired) */
+	UA_DETECT_MAX = 80000,   /* samples kept per source for detection */
+	UA_DETECT_EPOCH = 16000, /* ... and per source and MKI */
+	UA_NFREQ = 20,           /* media_tone_freq(0..19) */
+};
+
+/** Counters per MKI, ours (kept after an epoch is retired). */
+struct ua_mki_stats {
+	uint32_t mki;
+	uint64_t rx, ok, failed, tx;
+};
+
+/** One epoch as the participant held it. Times in ms since start. */
+struct ua_epoch {
+	uint32_t mki;
+	int64_t installed, send_from, retired; /* -1 = not (yet) */
+	int64_t last_rx;                       /* last packet under it */
+	bool held;
+};
+
+/** Audio kept for tone detection: the first `cap` samples. */
+struct ua_pcm {
+	int16_t *s;
+	size_t n, cap;
+};
+
+/** What we heard from one source SSRC under one MKI. */
+struct ua_src_mki {
+	uint32_t mki;
+	uint64_t packets;
+	struct ua_pcm pcm; /* first UA_DETECT_EPOCH samples */
+};
+
+/** What we heard from one source SSRC. */
+struct ua_src {
+	uint32_t ssrc;
+	uint64_t packets;
+	int64_t first, last;
+	struct ua_src_mki mki[UA_MAX_MKI];
+	size_t nmki;
+	struct ua_pcm pcm; /* first UA_DETECT_MAX samples */
+	struct media_wav *wav;
+	char wav_path[512];
+};
+
+struct ua_opts {
+	const char *cred, *server, *sip_listen, *wav_in, *record, *report;
+	const char *factory, *allow, *join, *focus_out;
+	uint16_t rtp_port;
+	double tone;       /* 0 = from the identity */
+	uint32_t duration; /* s; 0 = until leave */
+	uint32_t skew, grace_ms, switch_ms;
+	bool tcp, quiet;
+};
+
+struct ua {
+	struct ua_opts o;
+	struct kmsc_cred cred;
+	int64_t t0; /* tmr_jiffies at start */
+	char focus[KMSC_MAX_ID];
+	char target[KMSC_MAX_ID]; /* URI called: factory or focus */
+	char contact[KMSC_MAX_ID];
+	bool joined, leaving, done;
+	int rc;
+	unsigned rekeys;
+	/* media */
+	struct media_member *mm;
+	enum media_profile profile;
+	uint32_t ssrc;
+	uint16_t rtp_port; /* ours */
+	double tone_hz;
+	bool media_to; /* the answer gave a focus RTP address */
+	char media_addr[80];
+	uint64_t tx;
+	struct ua_mki_stats mki[UA_MAX_MKI];
+	size_t nmki;
+	struct ua_epoch ep[UA_MAX_EPOCHS];
+	size_t nep;
+	struct ua_src src[UA_MAX_SRC];
+	size_t nsrc;
+	uint64_t rx, rx_ok, rx_failed, rx_unknown_mki, rx_malformed;
+};
+
+extern struct ua U;
+extern volatile sig_atomic_t ua_sig_status;
+
+/** ms since start. */
+int64_t ua_now(void);
+/** One progress line on stdout (unless --quiet). */
+void ua_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ua_sip.c */
+/** The clock and random source for kmsc (skew from --skew). */
+struct kmsc_env ua_env(void);
+/** Ticket (blocking: before re_main), SIP stack, INVITE. 0 or errno. */
+int ua_sip_start(void);
+/** BYE (once); U.done when answered or after a deadline. */
+void ua_sip_leave(const char *why);
+void ua_sip_close(void);
+
+/* ua_rekey.c */
+struct sip_msg;
+struct mbuf;
+/** A re-INVITE (sipsess offer handler): a CSB update TRANSFER_INIT in
+ *  a=key-mgmt -> install the new epoch, answer with the update
+ *  TRANSFER_RESP in *descp. errno (libre answers 488) if refused. */
+int ua_rekey_offer(struct kmsc_csb *c, const char *ip,
+		   const struct sip_msg *msg, struct mbuf **descp);
+void ua_rekey_free(void);
+
+/* ua_media.c */
+/** RTP socket on the SIP listen address; *port = the bound port. */
+int ua_media_open(const char *ip, uint16_t want, uint16_t *port);
+/** The group keys of a TRANSFER_RESP or CSB update: install every epoch
+ *  (SPI = MKI 0x80000000|e); with csb_first, set up the sender. */
+CC_MUST_USE enum cc_err ua_media_keys(const struct kmsc_csb *c, bool first);
+/** The focus's RTP address (answer SDP) and start the 20 ms sender. */
+int ua_media_start(const char *addr, uint16_t port);
+/** A CSB update was answered: switch once D7 says so. */
+void ua_media_update_done(void);
+/** Every 100 ms: D7 switch deadline, retire epochs after the grace. */
+void ua_media_tick(void);
+/** Stop sending, close WAV files. */
+void ua_media_stop(void);
+void ua_media_free(void);
+/** The tone we send (for the report). */
+double ua_media_tone(void);
+
+/* ua_report.c */
+/** Write the --report JSON (if asked); 0 or errno. */
+int ua_report_write(const char *path);
+/** One status line on stdout. */
+void ua_status_print(void);
+/** Counter slot for an MKI (NULL if the table is full). */
+struct ua_mki_stats *ua_mki_slot(struct ua_mki_stats *tab, size_t *n,
+				 uint32_t mki);
+
+#endif

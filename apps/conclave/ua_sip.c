@@ -1,0 +1,409 @@
+/*
+ * ua_sip.c -- the participant's signalling: a ticket from the KMS
+ * (RFC 6043 §4.2.1), one INVITE whose SDP carries the TRANSFER_INIT in
+ * a=key-mgmt:mikey (RFC 4567), the TRANSFER_RESP in the 200 OK with the
+ * group keys (TR 33.829 clause 5.3), re-INVITEs with CSB updates (rekey,
+ * RFC 6043 §5.2), and BYE.
+ *
+ * create: the ticket's responders are the factory and the allowed set
+ * (DESIGN.md D3); the answer comes from a focus of that factory, so the
+ * TRANSFER_RESP's IDRr must match the factory's focus pattern (D5).
+ * join: the ticket names the focus URI, and only it may answer.
+ */
+#include <re.h>
+
+#include "ua.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+static struct {
+	struct kmsc_ticket ticket;
+	struct kmsc_csb csb;
+	struct sip *sip;
+	struct sipsess_sock *sock;
+	struct sipsess *sess;
+	struct sip_request *bye;
+	struct mbuf *offer;
+	struct tmr deadline;
+	char ruri[KMSC_MAX_ID + 64];
+	char accept[KMSC_MAX_ID];
+	char laddr_ip[64];
+	bool established, bye_sent;
+} S;
+
+struct kmsc_env ua_env(void)
+{
+	return (struct kmsc_env){ .now = (int64_t)time(NULL),
+				  .skew = U.o.skew,
+				  .rand = kmsc_rand_system };
+}
+
+static void finish(int rc)
+{
+	if (U.done)
+		return;
+	U.done = true;
+	U.rc = rc;
+	re_cancel();
+}
+
+/* ---- the ticket and the offer --------------------------------------------- */
+
+static int responders(const char **to, char (*ids)[KMSC_MAX_ID], size_t *n)
+{
+	const char *p = U.o.allow;
+
+	to[0] = U.target;
+	*n = 1;
+	while (p && *p) {
+		size_t l = strcspn(p, ",");
+
+		if (*n >= KMSC_MAX_RESPONDERS || l >= KMSC_MAX_ID)
+			return E2BIG;
+		memcpy(ids[*n], p, l);
+		ids[*n][l] = '\0';
+		to[*n] = ids[*n];
+		(*n)++;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+static int get_ticket(void)
+{
+	static char ids[KMSC_MAX_RESPONDERS][KMSC_MAX_ID];
+	const char *to[KMSC_MAX_RESPONDERS];
+	struct kmsc_request_opts ro = { .use = KMSC_JOIN_CONFERENCE,
+					.responders = to,
+					.lifetime = 3600 };
+	struct kmsc_http_opts ho = { .timeout_ms = 5000 };
+	struct kmsc_env env = ua_env();
+	struct kmsc_status st;
+	char sbuf[160];
+	int err;
+
+	err = responders(to, ids, &ro.nresponders);
+	if (err) {
+		fprintf(stderr, "conclave ua: --allow: too many or too long\n");
+		return err;
+	}
+	if (kmsc_request_ticket(&U.cred, &ro, &env, &ho, &S.ticket, &st)) {
+		ua_say("ticket FAIL %s",
+		       kmsc_status_str(&st, sbuf, sizeof(sbuf)));
+		return EACCES;
+	}
+	ua_say("ticket ok (%zu responder(s))", ro.nresponders);
+	return 0;
+}
+
+static int build_offer(uint16_t rtp_port)
+{
+	static uint8_t xi[KMSC_MAX_MSG];
+	static char sdp[SIPGLUE_MAX_SDP];
+	struct sipglue_media audio = { "audio", rtp_port, "RTP/SAVP", "0" };
+	struct kmsc_transfer_opts xo = { .responder = U.target,
+					 .ssrc = &U.ssrc,
+					 .nmedia = 1 };
+	struct sipglue_sdp_opts so = { .addr = S.laddr_ip,
+				       .sess_id = (uint64_t)time(NULL),
+				       .sess_ver = 1,
+				       .mikey = xi,
+				       .media = &audio,
+				       .nmedia = 1,
+				       .dir = "sendrecv" };
+	struct kmsc_env env = ua_env();
+	size_t n = 0;
+
+	if (kmsc_rand_system((uint8_t *)&U.ssrc, sizeof(U.ssrc), NULL) ||
+	    kmsc_transfer_init(&S.csb, &S.ticket, &U.cred, &xo, &env, xi,
+			       sizeof(xi), &so.mikey_len))
+		return EPROTO;
+	if (sipglue_sdp_build(&so, sdp, sizeof(sdp), &n))
+		return ENOSPC;
+	S.offer = mbuf_alloc(n);
+	if (!S.offer || mbuf_write_mem(S.offer, (const uint8_t *)sdp, n))
+		return ENOMEM;
+	S.offer->pos = 0;
+	return 0;
+}
+
+/* ---- the answer ------------------------------------------------------------- */
+
+static void header_uri(const struct sip_msg *msg, const char *name, char *out,
+		       size_t cap)
+{
+	const struct sip_hdr *h = sip_msg_xhdr(msg, name);
+
+	out[0] = '\0';
+	if (!h)
+		return;
+	(void)re_snprintf(out, cap, "%r", &h->val);
+	if (out[0] == '<') {
+		memmove(out, out + 1, strlen(out));
+		out[strcspn(out, ">")] = '\0';
+	}
+}
+
+/* c= and the first m-line's port; no address if inactive or port 0/9. */
+static void media_target(const struct sip_msg *msg, const struct sipglue_km *km)
+{
+	const char *p = (const char *)mbuf_buf(msg->mb);
+	size_t l = mbuf_get_left(msg->mb);
+	struct pl addr;
+	char ip[64];
+	uint16_t port = km->nmedia ? km->media[0].port : 0;
+
+	if (re_regex(p, l, "c=IN IP[46]1 [^ \r\n]+", NULL, &addr) ||
+	    addr.l >= sizeof(ip)) {
+		ua_say("answer: no c= line, no media");
+		return;
+	}
+	pl_strcpy(&addr, ip, sizeof(ip));
+	if (port == 0 || port == 9 || !re_regex(p, l, "a=inactive")) {
+		ua_say("answer: media inactive (focus has no media plane)");
+		return;
+	}
+	if (ua_media_start(ip, port))
+		ua_say("answer: bad media address %s:%u", ip, port);
+	else
+		ua_say("media to %s", U.media_addr);
+}
+
+static int answer_h(const struct sip_msg *msg, void *arg)
+{
+	static struct sipglue_km km;
+	const char *accept[1] = { S.accept };
+	struct kmsc_env env = ua_env();
+	struct kmsc_status st = { .kind = KMSC_FAIL_NONE };
+	char sbuf[160];
+	enum cc_err err;
+
+	(void)arg;
+	ua_say("status %u", msg->scode);
+	header_uri(msg, "X-Conclave-Focus", U.focus, sizeof(U.focus));
+	if (!U.focus[0]) /* a join: the focus is whom we called */
+		(void)re_snprintf(U.focus, sizeof(U.focus), "%s", U.target);
+	ua_say("focus %s", U.focus);
+	err = sipglue_km_parse_mbuf(msg->mb, &km);
+	if (!err)
+		err = kmsc_transfer_resp_open(&S.csb, km.mikey, km.mikey_len,
+					      accept, 1, &env, &st);
+	if (err) {
+		ua_say("transfer-resp FAIL %s",
+		       st.kind != KMSC_FAIL_NONE ?
+			       kmsc_status_str(&st, sbuf, sizeof(sbuf)) :
+			       cc_strerror(err));
+		cc_wipe(&km, sizeof(km));
+		return EPROTO;
+	}
+	ua_say("transfer-resp ok (answered by %s)", S.csb.peer_r);
+	err = ua_media_keys(&S.csb, true);
+	if (err) {
+		ua_say("group keys FAIL %s", cc_strerror(err));
+		cc_wipe(&km, sizeof(km));
+		return EPROTO;
+	}
+	ua_say("ssrc %08x sending mki 0x%08x", U.ssrc,
+	       media_member_sending_mki(U.mm));
+	media_target(msg, &km);
+	cc_wipe(&km, sizeof(km));
+	return 0;
+}
+
+static void estab_h(const struct sip_msg *msg, void *arg)
+{
+	FILE *f;
+
+	(void)msg;
+	(void)arg;
+	S.established = true;
+	U.joined = true;
+	ua_say("joined %s", U.focus);
+	if (U.o.focus_out && (f = fopen(U.o.focus_out, "w")) != NULL) {
+		fprintf(f, "%s\n", U.focus);
+		fclose(f);
+	}
+	if (U.leaving) /* asked to leave while the call was set up */
+		ua_sip_leave("leave requested");
+}
+
+static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	return ua_rekey_offer(&S.csb, S.laddr_ip, msg, descp);
+}
+
+static void close_h(int err, const struct sip_msg *msg, void *arg)
+{
+	const struct sip_hdr *h;
+
+	(void)arg;
+	/* libre reports a BYE from the peer as ECONNRESET without a msg */
+	if ((msg && msg->req) || (!msg && err == ECONNRESET)) {
+		ua_say("bye received");
+		finish(0);
+		return;
+	}
+	if (msg && msg->scode >= 300) {
+		ua_say("status %u %.*s", msg->scode, (int)msg->reason.l,
+		       msg->reason.p);
+		h = sip_msg_xhdr(msg, "Warning");
+		if (h)
+			ua_say("warning %.*s", (int)h->val.l, h->val.p);
+		finish(1);
+		return;
+	}
+	ua_say("closed %s", err ? strerror(err) : "-");
+	finish(err ? 1 : 0);
+}
+
+static void conn_h(const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	(void)sip_treply(NULL, S.sip, msg, 486, "Busy Here");
+}
+
+/* ---- leaving ------------------------------------------------------------- */
+
+static void bye_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	if (!err && msg && msg->scode < 200)
+		return;
+	if (err || !msg)
+		ua_say("bye error %s", strerror(err ? err : ETIMEDOUT));
+	else
+		ua_say("bye %u", msg->scode);
+	finish(err || !msg || msg->scode >= 300 ? 1 : 0);
+}
+
+static void deadline_h(void *arg)
+{
+	(void)arg;
+	ua_say("leave: no answer to BYE");
+	finish(1);
+}
+
+void ua_sip_leave(const char *why)
+{
+	int err;
+
+	if (U.done || S.bye_sent)
+		return;
+	if (!U.leaving)
+		ua_say("leave (%s)", why);
+	U.leaving = true;
+	ua_media_stop();
+	if (!S.sess) {
+		finish(U.joined ? 0 : 1);
+		return;
+	}
+	if (!S.established) {
+		/* still calling: CANCEL; close_h or the deadline ends it */
+		S.sess = mem_deref(S.sess);
+		finish(1);
+		return;
+	}
+	S.bye_sent = true;
+	err = sip_drequestf(&S.bye, S.sip, true, "BYE", sipsess_dialog(S.sess),
+			    0, NULL, NULL, bye_resp, NULL,
+			    "Content-Length: 0\r\n\r\n");
+	if (err) {
+		ua_say("bye error %s", strerror(err));
+		finish(1);
+		return;
+	}
+	tmr_start(&S.deadline, 4000, deadline_h, NULL);
+}
+
+/* ---- start / stop --------------------------------------------------------- */
+
+static int sip_setup(void)
+{
+	struct sa laddr;
+	int err;
+
+	err = sa_decode(&laddr, U.o.sip_listen, strlen(U.o.sip_listen));
+	if (err)
+		err = sa_set_str(&laddr, U.o.sip_listen, 0);
+	if (err) {
+		fprintf(stderr, "conclave ua: --sip-listen %s: bad address\n",
+			U.o.sip_listen);
+		return err;
+	}
+	(void)re_snprintf(S.laddr_ip, sizeof(S.laddr_ip), "%j", &laddr);
+	err = sip_alloc(&S.sip, NULL, 16, 16, 16, "conclave-ua", NULL, NULL);
+	if (!err)
+		err = sip_transp_add(S.sip, SIP_TRANSP_UDP, &laddr);
+	if (!err)
+		err = sip_transp_add(S.sip, SIP_TRANSP_TCP, &laddr);
+	if (!err)
+		err = sipsess_listen(&S.sock, S.sip, 16, conn_h, NULL);
+	return err;
+}
+
+static int ruri(void)
+{
+	char user[KMSC_MAX_ID], host[KMSC_MAX_ID];
+
+	if (sipglue_uri_split(U.target, strlen(U.target), user, sizeof(user),
+			      host, sizeof(host))) {
+		fprintf(stderr, "conclave ua: %s: not a sip URI\n", U.target);
+		return EINVAL;
+	}
+	(void)re_snprintf(S.ruri, sizeof(S.ruri), "sip:%s@%s%s", user,
+			  U.o.server ? U.o.server : host,
+			  U.o.tcp ? ";transport=tcp" : "");
+	return 0;
+}
+
+int ua_sip_start(void)
+{
+	uint16_t port = 0;
+	int err;
+
+	if (U.o.factory) {
+		(void)re_snprintf(U.target, sizeof(U.target), "%s",
+				  U.o.factory);
+		if (sipglue_focus_pattern(U.o.factory, S.accept,
+					  sizeof(S.accept))) {
+			fprintf(stderr, "conclave ua: %s: not a factory URI\n",
+				U.o.factory);
+			return EINVAL;
+		}
+	} else {
+		(void)re_snprintf(U.target, sizeof(U.target), "%s", U.o.join);
+		(void)re_snprintf(S.accept, sizeof(S.accept), "%s", U.o.join);
+	}
+	err = ruri();
+	if (!err)
+		err = get_ticket();
+	if (!err)
+		err = sip_setup();
+	if (!err)
+		err = ua_media_open(S.laddr_ip, U.o.rtp_port, &port);
+	U.rtp_port = port;
+	if (!err)
+		err = build_offer(port);
+	if (err)
+		return err;
+	ua_say("calling %s via %s (rtp %s:%u, tone %.0f Hz)", U.target, S.ruri,
+	       S.laddr_ip, port, ua_media_tone());
+	return sipsess_connect(&S.sess, S.sock, S.ruri, NULL, U.cred.identity,
+			       "ua", NULL, 0, "application/sdp", S.offer, NULL,
+			       NULL, false, offer_h, answer_h, NULL, estab_h,
+			       NULL, NULL, close_h, NULL, NULL);
+}
+
+void ua_sip_close(void)
+{
+	tmr_cancel(&S.deadline);
+	ua_rekey_free();
+	kmsc_csb_free(&S.csb);
+	kmsc_ticket_wipe(&S.ticket);
+	S.offer = mem_deref(S.offer);
+	if (S.sip)
+		sip_close(S.sip, true);
+}
