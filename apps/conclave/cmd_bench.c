@@ -25,8 +25,9 @@ struct suite_cmd {
 	const char *summary;
 };
 
-int bench_kms(int argc, char **argv);  /* bench_kms.c */
-int bench_conf(int argc, char **argv); /* bench_conf.c */
+int bench_kms(int argc, char **argv);   /* bench_kms.c */
+int bench_conf(int argc, char **argv);  /* bench_conf.c */
+int bench_confd(int argc, char **argv); /* bench_confd.c */
 
 static const struct suite_cmd suites[] = {
 	{ "mikey", bench_mikey,
@@ -35,6 +36,8 @@ static const struct suite_cmd suites[] = {
 	  "REQUEST+RESOLVE pairs/s against conclave-kmsd, and in-process" },
 	{ "conf", bench_conf,
 	  "conference simulator: 10,000 members, rekeys, real CSB updates" },
+	{ "confd", bench_confd,
+	  "conclave-confd: joins/s, rekey time, media fan-out, vs Kamailio" },
 };
 
 static void usage(FILE *f)

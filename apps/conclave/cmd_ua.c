@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct ua U;
@@ -279,6 +280,17 @@ static void usr1_h(int sig)
 	ua_sig_status = 1;
 }
 
+static bool stdin_pollable(void)
+{
+	struct stat st;
+
+	if (isatty(STDIN_FILENO))
+		return true;
+	if (fstat(STDIN_FILENO, &st))
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
 static int run(void)
 {
 	int err;
@@ -290,7 +302,10 @@ static int run(void)
 		return 1;
 	}
 	signal(SIGUSR1, usr1_h);
-	if (!fd_listen(STDIN_FILENO, FD_READ, stdin_h, NULL))
+	/* commands on stdin only from a terminal, pipe or socket: epoll
+	 * refuses regular files and /dev/null */
+	if (stdin_pollable() &&
+	    !fd_listen(STDIN_FILENO, FD_READ, stdin_h, NULL))
 		stdin_on = true;
 	tmr_start(&tick_tmr, 100, tick_h, NULL);
 	if (U.o.duration)

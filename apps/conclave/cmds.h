@@ -9,5 +9,7 @@ int cmd_mikey(int argc, char **argv); /* cmd_mikey.c: decode, vectors */
 int cmd_bench(int argc, char **argv); /* cmd_bench.c: bench mikey */
 int cmd_kms(int argc, char **argv);
 int cmd_ua(int argc, char **argv); /* cmd_ua.c: a participant */
+/* cmd_demo.c: the README demo */
+int cmd_demo(int argc, char **argv);
 
 #endif

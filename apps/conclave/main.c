@@ -13,6 +13,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "demo", cmd_demo,
+	  "run the scripted secure conference on loopback (start here)" },
 	{ "mikey", cmd_mikey,
 	  "decode MIKEY / MIKEY-TICKET messages, print the worked examples" },
 	{ "bench", cmd_bench, "benchmarks (bench mikey)" },

@@ -1,0 +1,194 @@
+/*
+ * bench_confd.h -- private to `conclave bench confd` (bench_confd*.c):
+ * options, the environment (temp dir, KMS store, daemons), the load
+ * process's UAs, the media phase and the SIP baseline, and the results.
+ */
+#ifndef CONCLAVE_APP_BENCH_CONFD_H
+#define CONCLAVE_APP_BENCH_CONFD_H
+
+#include "bench.h"
+
+#include <conclave/kms_store.h>
+#include <conclave/kmsc.h>
+#include <conclave/media.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <sys/types.h>
+
+/* Declared here and in cmd_bench.c. */
+int bench_confd(int argc, char **argv);
+
+#define BCD_REALM "bench.example"
+#define BCD_KMS_ID "sip:kms.bench.example"
+#define BCD_FACTORY "sip:factory.conf1@bench.example"
+
+enum {
+	BCD_IDS = 15, /* member identities: the creation ticket holds the
+			   * factory + 15 IDRr (KMSC_MAX_RESPONDERS = 16) */
+	BCD_MAX_SIZES = 4,
+	BCD_PSK_LEN = 16,
+	BCD_HIST_US = 2000000, /* join latency: 1 us buckets up to 2 s */
+};
+
+struct bcd_opts {
+	const char *kmsd, *confd, *kamailio_cfg;
+	unsigned sizes[BCD_MAX_SIZES]; /* rekey sizes, ascending */
+	size_t nsizes;
+	unsigned conc;      /* joins in flight */
+	unsigned speakers;  /* media */
+	unsigned listeners; /* media */
+	unsigned pps;       /* per speaker */
+	double media_s;     /* media phase through confd */
+	double inproc_s;    /* each in-process fan-out run */
+	double sip_s;       /* sipp run (per target) */
+	unsigned sipp_rate; /* offered calls/s */
+	bool json, keep, no_kamailio, no_media;
+};
+
+/* Children and files (bench_confd_env.c). */
+struct bcd_env {
+	char dir[PATH_MAX];
+	bool have_dir;
+	pid_t kmsd, confd;
+	int kms_port, sip_port;
+	uint8_t master[KMS_MASTER_KEY_LEN];
+	struct kmsc_cred owner;        /* the creator */
+	struct kmsc_cred ids[BCD_IDS]; /* members (shared by joiners) */
+	char url[128];                 /* KMS URL */
+};
+
+/* Latencies in 1 us buckets. */
+struct bcd_hist {
+	uint32_t *b;
+	uint64_t n, over;
+	double max_us;
+};
+
+struct bcd_join_res {
+	uint64_t ok, fail;
+	double wall_s; /* sum of the join phases */
+	double p50_ms, p99_ms, max_ms;
+	double kmsd_cpu_s, confd_cpu_s, load_cpu_s;
+	unsigned conc;
+};
+
+struct bcd_rekey_res {
+	unsigned members;  /* members that had to acknowledge */
+	uint64_t answered; /* re-INVITEs answered by them */
+	double load_ms;    /* BYE sent -> last 200 OK sent (load) */
+	double confd_ms;   /* BYE logged -> SWITCH_MKI logged (confd) */
+	bool done;
+};
+
+struct bcd_media_res {
+	bool ran;
+	unsigned members, speakers, listeners, pps;
+	double secs;
+	uint64_t sent, received, expected;
+	double rx_pps;      /* copies received per second */
+	double confd_cpu_s; /* confd CPU during the phase */
+	double copies_per_cpu_s;
+	/* in-process, same key and fan-out size */
+	double perleg_send, perleg_crypto; /* copies/s */
+	double group_send, group_crypto;   /* copies/s */
+	char err[160];
+};
+
+struct bcd_sip_res {
+	bool ran, kamailio;
+	char why[256]; /* why Kamailio could not run, or "" */
+	uint64_t ok, fail;
+	double secs, cps;      /* proxied (or direct) calls/s */
+	uint64_t d_ok, d_fail; /* sipp UAC -> UAS directly */
+	double d_secs, d_cps;
+	double kam_cpu_s;
+};
+
+struct bcd_res {
+	struct bcd_join_res join;
+	struct bcd_rekey_res rekey[BCD_MAX_SIZES];
+	size_t nrekey;
+	struct bcd_media_res media;
+	struct bcd_sip_res sip;
+	double total_s;
+};
+
+/* SIGINT/SIGTERM seen (0 while none). */
+extern volatile sig_atomic_t bcd_signal;
+
+/* ---- bench_confd_env.c ---- */
+uint64_t bcd_mono_ns(void);
+double bcd_wall_ms(void);    /* CLOCK_REALTIME, ms */
+double bcd_cpu_of(long pid); /* utime+stime of pid, s; -1 if gone */
+bool bcd_rss_of(long pid, uint64_t *kib);
+int bcd_free_port(void);
+int bcd_env_setup(struct bcd_env *e, const struct bcd_opts *o);
+int bcd_env_start(struct bcd_env *e, const struct bcd_opts *o);
+void bcd_env_stop(struct bcd_env *e);
+void bcd_env_rm(struct bcd_env *e);
+void bcd_path(const struct bcd_env *e, const char *name, char *out, size_t cap);
+/* Spawn argv with stdout+stderr to log (in the temp dir); 0 on failure. */
+pid_t bcd_spawn(const struct bcd_env *e, const char *const *argv,
+		const char *log);
+/* SIGTERM, wait up to ms, then SIGKILL; reap. */
+void bcd_stop_child(pid_t *pid, int ms);
+/* Time in ms between the last line holding a before the offset at, and
+ * the first line after it holding b, in confd.log; -1 if not found. The
+ * offset is where the log was when the trigger was sent. */
+long bcd_log_size(const struct bcd_env *e, const char *name);
+double bcd_confd_span_ms(const struct bcd_env *e, long from, const char *a,
+			 const char *b);
+void bcd_show_log(const struct bcd_env *e, const char *name);
+
+/* ---- bench_confd_report.c: histograms ---- */
+bool bcd_hist_init(struct bcd_hist *h);
+void bcd_hist_add(struct bcd_hist *h, uint64_t ns);
+double bcd_hist_q(const struct bcd_hist *h, double q); /* ms */
+void bcd_hist_free(struct bcd_hist *h);
+
+/* ---- bench_confd_ua.c: the load process (libre, many UAs) ---- */
+struct bcd_load;
+
+/* A media member as the media phase needs it. */
+struct bcd_mm {
+	int fd; /* its RTP socket (non-blocking, 127.0.0.1) */
+	uint32_t ssrc;
+	uint8_t tek[16], salt[14];
+	uint32_t mki;
+	uint64_t rx;
+};
+
+int bcd_load_new(struct bcd_load **lp, struct bcd_env *e,
+		 const struct bcd_opts *o);
+void bcd_load_free(struct bcd_load *l);
+/* Create a conference (conf 0 or 1) through the factory. */
+int bcd_create(struct bcd_load *l, unsigned conf, bool rtp);
+/* n more joiners for conf, with their tickets (not timed). */
+int bcd_prepare(struct bcd_load *l, unsigned conf, size_t n, bool rtp);
+/* Join every prepared joiner of conf, o->conc in flight (timed). */
+int bcd_join(struct bcd_load *l, unsigned conf, struct bcd_hist *h,
+	     struct bcd_join_res *r);
+/* The newest member of conf leaves (BYE); wait for every other member
+ * to answer its re-INVITE. */
+int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r);
+/* Members of conf (creator first) with their RTP sockets; the focus's
+ * RTP address. */
+size_t bcd_media_members(struct bcd_load *l, unsigned conf, struct bcd_mm **out,
+			 uint16_t *focus_port);
+
+/* ---- bench_confd_media.c ---- */
+int bcd_media_run(struct bcd_load *l, const struct bcd_env *e,
+		  const struct bcd_opts *o, struct bcd_media_res *r);
+
+/* ---- bench_confd_sip.c: Kamailio + sipp ---- */
+void bcd_sip_baseline(const struct bcd_env *e, const struct bcd_opts *o,
+		      struct bcd_sip_res *r);
+
+/* ---- bench_confd_report.c ---- */
+void bcd_report_text(FILE *f, const struct bcd_opts *o,
+		     const struct bcd_res *r);
+void bcd_report_json(FILE *f, const struct bcd_opts *o,
+		     const struct bcd_res *r);
+
+#endif
