@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's first command: set everything up on a fresh Debian 12
-# machine, build, and run the main job. Today the main job is the MIKEY
-# library through `conclave mikey` (it becomes `conclave demo` when the
-# conference daemons land): the mode-1 MIKEY-TICKET flow of
-# spec/worked-examples.md is rebuilt, and its TRANSFER_INIT is decoded and
-# verified the way a conference focus would.
+# machine, build, and run the main job, `conclave demo`: a KMS, the
+# conference server and five participants on loopback running a scripted
+# secure conference (create, a refused join, speech, a join and a leave
+# that each rekey), ending with a verdict table of who heard whom under
+# which key epochs. Before it, the MIKEY layer is shown on its own: the
+# worked examples of the brief, rebuilt byte for byte and verified.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,15 +15,13 @@ scripts/deps.sh
 scripts/build.sh release
 bin=build/conclave
 
-echo
-echo "== conclave mikey vectors: the six mode-1 messages, the focus's group-key"
-echo "== answer and both CSB updates, built from their inputs"
-"$bin" mikey vectors
-
 ti=$("$bin" mikey vectors --json |
 	python3 -c 'import json,sys; v=json.load(sys.stdin); print(next(e["hex"] for e in v["examples"] if e["section"]=="4.3"))')
+echo
+echo "== MIKEY: the worked TRANSFER_INIT, decoded and verified with MPKi"
+"$bin" mikey decode --key ce8dd317c23951ba86fc68dd137d1a9a "$ti" |
+	grep -E "TRANSFER_INIT|layout|MAC:"
 
 echo
-echo "== conclave mikey decode: the TRANSFER_INIT as the Responder sees it,"
-echo "== MAC checked with MPKi (keys stay hidden without --show-keys)"
-"$bin" mikey decode --key ce8dd317c23951ba86fc68dd137d1a9a "$ti"
+echo "== conclave demo"
+exec "$bin" demo "$@"

@@ -13,8 +13,9 @@ PACKAGES=(
 	clang libclang-rt-14-dev clang-format
 	# libraries (DESIGN.md §2)
 	libssl-dev libre-dev libsrtp2-dev libsqlite3-dev libpq-dev libopus-dev
-	# test and interop tools (shared/interop/README.md)
-	tshark sip-tester valgrind
+	# test and interop tools (shared/interop/README.md); kamailio is the
+	# SIP baseline of `conclave bench confd`
+	tshark sip-tester valgrind curl kamailio
 )
 
 missing=()
@@ -50,8 +51,24 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" |
 	"${SUDO[@]}" debconf-set-selections
 
+# Without a running init (CI containers), packages with services (kamailio)
+# must not try to start them: a policy-rc.d that says "not now" for the
+# duration of the install, removed afterwards if we created it.
+POLICY=/usr/sbin/policy-rc.d
+made_policy=
+if [[ ! -d /run/systemd/system && ! -e $POLICY ]]; then
+	printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null
+	"${SUDO[@]}" chmod 755 "$POLICY"
+	made_policy=1
+fi
+
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+rc=0
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	--no-install-recommends "${missing[@]}"
+	--no-install-recommends "${missing[@]}" || rc=$?
+if [[ -n $made_policy ]]; then
+	"${SUDO[@]}" rm -f "$POLICY"
+fi
+((rc == 0)) || exit $rc
 
 echo "deps.sh: done"

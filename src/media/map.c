@@ -38,7 +38,7 @@ static bool map_find(const struct media_map *m, uint64_t key, size_t *at)
 static enum cc_err map_grow(struct media_map *m)
 {
 	struct media_map n = { 0 };
-	size_t i, at;
+	size_t i, at = 0;
 
 	n.cap = m->cap ? m->cap * 2 : 16;
 	n.keys = calloc(n.cap, sizeof(*n.keys));
@@ -64,7 +64,7 @@ static enum cc_err map_grow(struct media_map *m)
 
 enum cc_err media_map_put(struct media_map *m, uint64_t key, uint32_t val)
 {
-	size_t at;
+	size_t at = 0;
 	enum cc_err err;
 
 	if (map_find(m, key, &at)) {
@@ -86,7 +86,7 @@ enum cc_err media_map_put(struct media_map *m, uint64_t key, uint32_t val)
 
 bool media_map_get(const struct media_map *m, uint64_t key, uint32_t *val)
 {
-	size_t at;
+	size_t at = 0;
 
 	if (!map_find(m, key, &at))
 		return false;
