@@ -1146,14 +1146,16 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 	if (mikey_replay_alloc(&g.replay, cf->replay_capacity, cf->skew) ||
 	    kmsc_httpc_alloc(&g.httpc, &ho))
 		return ENOMEM;
-	err = sip_alloc(&g.sip, NULL, 32, 32, 32, "conclave-confd", exit_h,
+	/* hash sizes for thousands of dialogs and transactions: with 32
+	 * buckets a 5,000-member rekey spent most of its time in lookups */
+	err = sip_alloc(&g.sip, NULL, 4096, 4096, 256, "conclave-confd", exit_h,
 			NULL);
 	if (!err)
 		err = add_transport(SIP_TRANSP_UDP, cf->udp);
 	if (!err)
 		err = add_transport(SIP_TRANSP_TCP, cf->tcp);
 	if (!err)
-		err = sipsess_listen(&g.sock, g.sip, 32, conn_h, NULL);
+		err = sipsess_listen(&g.sock, g.sip, 4096, conn_h, NULL);
 	if (err)
 		return err;
 	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",
