@@ -13,103 +13,20 @@ set -u
 
 CONCLAVE=$1
 TESTS=$2
-BUILD=$(dirname "$TESTS")
-KMSD=$BUILD/conclave-kmsd
-CONFD=$BUILD/conclave-confd
 UA=$TESTS/confua
-REALM=example.org
-FACTORY=sip:factory.conf1@$REALM
-SKEW=30
+ENV_TAG=confdit
+# shellcheck source=lib/confenv.sh disable=SC1091
+. "$(dirname "$0")/lib/confenv.sh"
+env_need "$CONCLAVE" "$KMSD" "$CONFD" "$UA"
 
-for b in "$CONCLAVE" "$KMSD" "$CONFD" "$UA"; do
-	if [ ! -x "$b" ]; then
-		echo "skip: need $b"
-		exit 77
-	fi
-done
-
-W=$(mktemp -d /tmp/confdit.XXXXXX)
-KPID= CPID= APID=
-FAIL=0
-
-cleanup() {
-	for p in $APID $CPID $KPID; do kill -9 "$p" 2>/dev/null; done
-	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	FAIL=1
-}
-ok() { echo "ok $*"; }
-
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-kms() {
-	"$CONCLAVE" kms --db "sqlite:$W/kms.db" \
-		--master-key-file "$W/master.key" "$@"
-}
-
-# ---- the KMS store ---------------------------------------------------------
-set -e
-kms init --create-master-key >/dev/null
-for u in alice bob carol mallory; do
-	kms user add $u --psk-id "$u-psk" --generate >/dev/null
-	kms identity add $u "sip:$u@$REALM" >/dev/null
-done
-kms user add conf1-focus --psk-id conf1-psk --generate --key-supplier \
-	>/dev/null
-kms identity add conf1-focus "$FACTORY" --factory >/dev/null
-kms identity add conf1-focus "sip:focus*.conf1@$REALM" >/dev/null
-kms policy allow-conference alice conf1-focus >/dev/null
-set +e
-
+# ---- the KMS store and the daemons ---------------------------------------------
+env_store alice bob carol mallory
 KPORT=$(port)
 SPORT=$(port)
 URL=http://127.0.0.1:$KPORT/mikey
-mkdir -p "$W/creds"
-for u in alice bob carol mallory; do
-	kms credential export $u --identity "sip:$u@$REALM" --kms-url "$URL" \
-		--kms-identity "sip:kms.$REALM" -o "$W/creds/$u.cred" >/dev/null ||
-		fail "export $u"
-done
-kms credential export conf1-focus --identity "$FACTORY" --kms-url "$URL" \
-	--kms-identity "sip:kms.$REALM" -o "$W/creds/confd.cred" >/dev/null ||
-	fail "export conf1-focus"
-
-# ---- the daemons -------------------------------------------------------------
-"$KMSD" --listen "127.0.0.1:$KPORT" --db "sqlite:$W/kms.db" \
-	--master-key-file "$W/master.key" --identity "sip:kms.$REALM" \
-	--skew $SKEW >"$W/kmsd.log" 2>&1 &
-KPID=$!
-cat >"$W/confd.conf" <<EOC
-udp 127.0.0.1:$SPORT
-tcp 127.0.0.1:$SPORT
-factory $FACTORY
-credential $W/creds/confd.cred
-skew $SKEW
-idle_timeout 1
-log_level debug
-EOC
-"$CONFD" --config "$W/confd.conf" >"$W/confd.log" 2>&1 &
-CPID=$!
-up=0
-for _ in $(seq 1 100); do
-	if curl -sf "http://127.0.0.1:$KPORT/healthz" >/dev/null &&
-		grep -q "listening sip TCP" "$W/confd.log"; then
-		up=1
-		break
-	fi
-	sleep 0.05
-done
-if [ $up = 0 ]; then
-	fail "daemons did not come up"
-	cat "$W/kmsd.log" "$W/confd.log"
-	exit 1
-fi
+env_creds "$KPORT" alice bob carol mallory
+env_kmsd "$KPORT" || exit 1
+env_confd "$SPORT" "idle_timeout 1" "log_level debug" || exit 1
 "$CONFD" --help | grep -q 'usage: conclave-confd' && ok "--help" ||
 	fail "--help"
 
@@ -125,6 +42,7 @@ has() { grep -qx -- "$2" "$1"; }
 ua alice --allow "sip:bob@$REALM,sip:carol@$REALM" --wait-bye \
 	--focus-out "$W/focus" invite "$FACTORY" >"$W/alice.out" 2>&1 &
 APID=$!
+env_bg $APID
 for _ in $(seq 1 100); do
 	[ -s "$W/focus" ] && break
 	sleep 0.05

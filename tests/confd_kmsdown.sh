@@ -11,114 +11,28 @@ set -u
 
 CONCLAVE=$1
 TESTS=$2
-BUILD=$(dirname "$TESTS")
-KMSD=$BUILD/conclave-kmsd
-CONFD=$BUILD/conclave-confd
-REALM=example.org
-FACTORY=sip:factory.conf1@$REALM
-SKEW=30
-
-for b in "$CONCLAVE" "$KMSD" "$CONFD"; do
-	if [ ! -x "$b" ]; then
-		echo "skip: need $b"
-		exit 77
-	fi
-done
+ENV_TAG=kmsdown
+# shellcheck source=lib/confenv.sh disable=SC1091
+. "$(dirname "$0")/lib/confenv.sh"
+env_need "$CONCLAVE" "$KMSD" "$CONFD"
 "$CONCLAVE" ua --help >/dev/null 2>&1 || {
 	echo "skip: conclave has no ua command"
 	exit 77
 }
 
-W=$(mktemp -d /tmp/kmsdown.XXXXXX)
-APID= BPID= KA= KB= CPID=
-FAIL=0
-cleanup() {
-	for p in $APID $BPID $CPID $KB $KA; do kill -9 "$p" 2>/dev/null; done
-	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	FAIL=1
-}
-ok() { echo "ok $*"; }
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-kms() {
-	"$CONCLAVE" kms --db "sqlite:$W/kms.db" \
-		--master-key-file "$W/master.key" "$@"
-}
-waitfor() { # file pattern tenths
-	for _ in $(seq 1 "$3"); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-kmsd() { # port log: a KMS replica on the shared store
-	"$KMSD" --listen "127.0.0.1:$1" --db "sqlite:$W/kms.db" \
-		--master-key-file "$W/master.key" --identity "sip:kms.$REALM" \
-		--skew $SKEW >>"$2" 2>&1 &
-}
-healthy() {
-	for _ in $(seq 1 100); do
-		curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-set -e
-kms init --create-master-key >/dev/null
-for u in alice bob; do
-	kms user add $u --psk-id "$u-psk" --generate >/dev/null
-	kms identity add $u "sip:$u@$REALM" >/dev/null
-done
-kms user add conf1-focus --psk-id conf1-psk --generate --key-supplier \
-	>/dev/null
-kms identity add conf1-focus "$FACTORY" --factory >/dev/null
-kms identity add conf1-focus "sip:focus*.conf1@$REALM" >/dev/null
-kms policy allow-conference alice conf1-focus >/dev/null
-set +e
-
+env_store alice bob
 PA=$(port)
 PB=$(port)
 SPORT=$(port)
-mkdir -p "$W/creds"
-for u in alice bob; do
-	kms credential export $u --identity "sip:$u@$REALM" \
-		--kms-url "http://127.0.0.1:$PA/mikey" \
-		--kms-identity "sip:kms.$REALM" -o "$W/creds/$u.cred" \
-		>/dev/null || fail "export $u"
-done
+# participants get their tickets from replica A; confd resolves at B
+env_creds "$PA" alice bob
 kms credential export conf1-focus --identity "$FACTORY" \
 	--kms-url "http://127.0.0.1:$PB/mikey" --kms-identity "sip:kms.$REALM" \
-	-o "$W/creds/confd.cred" >/dev/null || fail "export conf1-focus"
-
-kmsd "$PA" "$W/kmsd-a.log"
-KA=$!
-kmsd "$PB" "$W/kmsd-b.log"
-KB=$!
-healthy "$PA" && healthy "$PB" || {
-	fail "KMS replicas did not come up"
-	exit 1
-}
-cat >"$W/confd.conf" <<EOC
-udp 127.0.0.1:$SPORT
-tcp 127.0.0.1:$SPORT
-factory $FACTORY
-credential $W/creds/confd.cred
-skew $SKEW
-idle_timeout 5
-log_level debug
-EOC
-"$CONFD" --config "$W/confd.conf" >"$W/confd.log" 2>&1 &
-CPID=$!
-waitfor "$W/confd.log" "listening sip TCP" 100 || {
-	fail "confd did not come up"
-	exit 1
-}
+	-o "$W/creds/confd.cred" --force >/dev/null || fail "export conf1-focus"
+env_kmsd "$PA" "$W/kmsd-a.log" || exit 1
+env_kmsd "$PB" "$W/kmsd-b.log" || exit 1
+KB=$KPID
+env_confd "$SPORT" "idle_timeout 5" "log_level debug" || exit 1
 
 # Alice creates while both replicas are up.
 timeout 40 "$CONCLAVE" ua --cred "$W/creds/alice.cred" \
@@ -126,6 +40,7 @@ timeout 40 "$CONCLAVE" ua --cred "$W/creds/alice.cred" \
 	--focus-out "$W/focus" create --factory "$FACTORY" \
 	--allow "sip:bob@$REALM" </dev/null >"$W/alice.out" 2>&1 &
 APID=$!
+env_bg $APID
 waitfor "$W/alice.out" "joined" 80 || {
 	fail "Alice did not create the conference"
 	cat "$W/alice.out"
@@ -156,9 +71,7 @@ grep -q "install mki" "$W/bob1.out" && fail "Bob installed a key" ||
 kill -0 "$CPID" 2>/dev/null && ok "confd still running" || fail "confd died"
 
 # The replica returns: the retry succeeds.
-kmsd "$PB" "$W/kmsd-b.log"
-KB=$!
-healthy "$PB" || fail "replica B did not come back"
+env_kmsd "$PB" "$W/kmsd-b.log" || fail "replica B did not come back"
 timeout 30 "$CONCLAVE" ua --cred "$W/creds/bob.cred" \
 	--server "127.0.0.1:$SPORT" --skew $SKEW --duration 2 \
 	join "$FOCUS" </dev/null >"$W/bob2.out" 2>&1

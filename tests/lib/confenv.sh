@@ -1,0 +1,135 @@
+# confenv.sh -- sourced by the conference integration tests: a KMS store
+# with users, the conference factory/focus user and credentials, and the
+# real conclave-kmsd and conclave-confd on loopback.
+#
+# The sourcing script sets CONCLAVE and TESTS (its two arguments) and
+# ENV_TAG (names the temp dir), then calls:
+#   env_need BINARY...            skip (exit 77) unless all are executable
+#   env_store USER...             store, users sip:USER@example.org, the
+#                                 focus user (factory + focus* pattern, key
+#                                 supplier), alice allowed to create
+#   env_creds KMS_PORT USER...    credential files in $W/creds, confd's too
+#   env_kmsd PORT [LOG]           start a KMS on the store; $KPID
+#   env_confd SIP_PORT [LINE...]  start confd (extra config lines); $CPID
+# and uses fail / ok / port / kms / waitfor. Every process started through
+# env_bg is killed on exit; $W is removed unless a check failed.
+
+BUILD=$(dirname "$TESTS")
+KMSD=$BUILD/conclave-kmsd
+CONFD=$BUILD/conclave-confd
+REALM=example.org
+FACTORY=sip:factory.conf1@$REALM
+SKEW=30
+FAIL=0
+ENV_PIDS=
+
+env_need() {
+	local b
+	for b in "$@"; do
+		if [ ! -x "$b" ]; then
+			echo "skip: need $b"
+			exit 77
+		fi
+	done
+}
+
+W=$(mktemp -d "/tmp/${ENV_TAG:-confit}.XXXXXX")
+
+env_cleanup() {
+	local p
+	for p in $ENV_PIDS; do kill -9 "$p" 2>/dev/null; done
+	if [ "$FAIL" = 0 ]; then rm -rf "$W"; else echo "kept $W"; fi
+}
+trap env_cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	FAIL=1
+}
+ok() { echo "ok $*"; }
+
+port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+kms() {
+	"$CONCLAVE" kms --db "sqlite:$W/kms.db" \
+		--master-key-file "$W/master.key" "$@"
+}
+
+waitfor() { # file pattern tenths
+	local _
+	for _ in $(seq 1 "$3"); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Remember a background process for the cleanup.
+env_bg() { ENV_PIDS="$ENV_PIDS $1"; }
+
+env_store() {
+	local u
+	set -e
+	kms init --create-master-key >/dev/null
+	for u in "$@"; do
+		kms user add "$u" --psk-id "$u-psk" --generate >/dev/null
+		kms identity add "$u" "sip:$u@$REALM" >/dev/null
+	done
+	kms user add conf1-focus --psk-id conf1-psk --generate \
+		--key-supplier >/dev/null
+	kms identity add conf1-focus "$FACTORY" --factory >/dev/null
+	kms identity add conf1-focus "sip:focus*.conf1@$REALM" >/dev/null
+	kms policy allow-conference alice conf1-focus >/dev/null
+	set +e
+}
+
+env_creds() { # kms-port users...
+	local url=http://127.0.0.1:$1/mikey u
+	shift
+	mkdir -p "$W/creds"
+	for u in "$@"; do
+		kms credential export "$u" --identity "sip:$u@$REALM" \
+			--kms-url "$url" --kms-identity "sip:kms.$REALM" \
+			-o "$W/creds/$u.cred" >/dev/null || fail "export $u"
+	done
+	kms credential export conf1-focus --identity "$FACTORY" \
+		--kms-url "$url" --kms-identity "sip:kms.$REALM" \
+		-o "$W/creds/confd.cred" >/dev/null || fail "export conf1-focus"
+}
+
+env_kmsd() { # port [log]
+	"$KMSD" --listen "127.0.0.1:$1" --db "sqlite:$W/kms.db" \
+		--master-key-file "$W/master.key" --identity "sip:kms.$REALM" \
+		--skew $SKEW >>"${2:-$W/kmsd.log}" 2>&1 &
+	KPID=$!
+	env_bg $KPID
+	local _
+	for _ in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0
+		sleep 0.05
+	done
+	fail "conclave-kmsd did not come up on port $1"
+	return 1
+}
+
+env_confd() { # sip-port [config lines...]
+	local sport=$1 line
+	shift
+	{
+		echo "udp 127.0.0.1:$sport"
+		echo "tcp 127.0.0.1:$sport"
+		echo "factory $FACTORY"
+		echo "credential $W/creds/confd.cred"
+		echo "skew $SKEW"
+		for line in "$@"; do echo "$line"; done
+	} >"$W/confd.conf"
+	"$CONFD" --config "$W/confd.conf" >"$W/confd.log" 2>&1 &
+	CPID=$!
+	env_bg $CPID
+	waitfor "$W/confd.log" "listening sip TCP" 100 && return 0
+	fail "conclave-confd did not come up"
+	cat "$W/confd.log"
+	return 1
+}
