@@ -20,6 +20,8 @@
 
 struct ua U;
 volatile sig_atomic_t ua_sig_status;
+/* SIGTERM / SIGINT seen: acted on from the main loop, not in the handler */
+static volatile sig_atomic_t sig_leave;
 
 static struct tmr tick_tmr, end_tmr;
 static bool stdin_on;
@@ -229,9 +231,23 @@ static void report_now(void)
 		ua_say("report %s: %s", U.o.report, strerror(err));
 }
 
+/* Leaving: the report is written first, so it holds the final figures
+ * even if the BYE exchange is slow (e.g. it crosses a rekey re-INVITE). */
+static void leave(const char *why)
+{
+	report_now();
+	ua_sip_leave(why);
+}
+
 static void tick_h(void *arg)
 {
 	(void)arg;
+	if (sig_leave) {
+		int sig = sig_leave;
+
+		sig_leave = 0;
+		leave(sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
 	if (ua_sig_status) {
 		ua_sig_status = 0;
 		ua_status_print();
@@ -244,7 +260,7 @@ static void tick_h(void *arg)
 static void end_h(void *arg)
 {
 	(void)arg;
-	ua_sip_leave("duration over");
+	leave("duration over");
 }
 
 static void stdin_h(int flags, void *arg)
@@ -266,12 +282,13 @@ static void stdin_h(int flags, void *arg)
 	if (strstr(line, "report") || strstr(line, "status"))
 		report_now();
 	if (strstr(line, "leave"))
-		ua_sip_leave("leave command");
+		leave("leave command");
 }
 
+/* libre calls this from the signal handler: only note it */
 static void signal_h(int sig)
 {
-	ua_sip_leave(sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sig_leave = sig;
 }
 
 static void usr1_h(int sig)
