@@ -22,6 +22,7 @@
  */
 #include "bench_confd.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,22 @@ static void usage(FILE *f)
 		   "binary)\n"
 		   "  --json            one JSON object on stdout\n"
 		   "  --keep            keep the temp dir (logs)\n"
+		   "  --storm N         instead: the join storm of issue 5 "
+		   "§4. confd runs\n"
+		   "                    rekey-on=join,leave, "
+		   "min-rekey-interval=1s; after the\n"
+		   "                    creation settles, N members join, "
+		   "INVITEs sent evenly\n"
+		   "                    over --storm-spread; then it waits "
+		   "until the newest epoch\n"
+		   "                    is switched and no rekey follows. "
+		   "Prints key=value lines\n"
+		   "                    (storm.*) and one 'member I ID "
+		   "mki=0x...' line each\n"
+		   "  --storm-window S  every join done within S s (default "
+		   "2; reported)\n"
+		   "  --storm-spread S  INVITEs over S s (default 3/4 of the "
+		   "window)\n"
 		   "Progress goes to stderr. Build Release for meaningful "
 		   "figures.\n");
 }
@@ -144,17 +161,27 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 			o->kmsd = v;
 		else if (!strcmp(a, "--confd"))
 			o->confd = v;
+		else if (!strcmp(a, "--storm"))
+			o->storm = (unsigned)atoi(v);
+		else if (!strcmp(a, "--storm-window"))
+			o->storm_window = atof(v);
+		else if (!strcmp(a, "--storm-spread"))
+			o->storm_spread = atof(v);
 		else
 			goto bad;
 	}
 	if (o->conc < 1 || o->conc > 4096 || o->media_s <= 0 ||
 	    o->inproc_s <= 0 || o->sip_s < 1 || o->sipp_rate < 1 ||
 	    o->speakers < 1 || o->speakers > 8 || o->listeners < 1 ||
-	    o->listeners > 5000 || o->pps < 1 || o->pps > 1000)
+	    o->listeners > 5000 || o->pps < 1 || o->pps > 1000 ||
+	    o->storm > 20000 || o->storm_window <= 0 || o->storm_spread < 0)
 		goto bad;
+	if (o->storm_spread == 0)
+		o->storm_spread = o->storm_window * 0.75;
 	return -1;
 bad:
-	fprintf(stderr, "bench confd: bad option '%s'\n\n", argv[i]);
+	fprintf(stderr, "bench confd: bad option '%s'\n\n",
+		i < argc ? argv[i] : "(a value out of range)");
 	usage(stderr);
 	return 2;
 }
@@ -238,6 +265,51 @@ static int run_media(struct bcd_main *m)
 	return bcd_media_run(m->l, &m->e, &m->o, &m->r.media);
 }
 
+/* The join storm (issue 5 §4): key=value lines on stdout. */
+static int run_storm(struct bcd_main *m)
+{
+	struct bcd_storm_res *r = &m->r.storm;
+	struct bcd_epochs ep;
+	char dir[PATH_MAX + 16];
+	uint64_t t0 = bcd_mono_ns();
+
+	if (bcd_create(m->l, 0, false) ||
+	    bcd_prepare(m->l, 0, m->o.storm, false) ||
+	    bcd_storm(m->l, 0, r, stdout))
+		return 1;
+	bcd_confd_epochs(&m->e, r->log_from, &ep);
+	bcd_path(&m->e, "confd.log", dir, sizeof(dir));
+	printf("storm.joiners=%u\nstorm.window_s=%.3f\n"
+	       "storm.spread_s=%.3f\nstorm.min_rekey_interval_ms=%d\n",
+	       m->o.storm, m->o.storm_window, m->o.storm_spread,
+	       BCD_STORM_MIN_REKEY_MS);
+	printf("storm.joins_ok=%llu\nstorm.joins_failed=%llu\n"
+	       "storm.last_fail_status=%d\n",
+	       (unsigned long long)r->ok, (unsigned long long)r->fail,
+	       r->last_status);
+	printf("storm.invite_span_ms=%.1f\nstorm.join_span_ms=%.1f\n"
+	       "storm.within_window=%d\n",
+	       r->invite_span_ms, r->join_span_ms,
+	       r->ok && r->join_span_ms < m->o.storm_window * 1000.0);
+	printf("storm.confd_joined=%u\nstorm.confd_join_span_ms=%.0f\n",
+	       ep.joined, ep.joined ? ep.last_join_ms - ep.first_join_ms : -1);
+	printf("storm.epoch_before=%" PRIu32 "\nstorm.rekeys=%u\n"
+	       "storm.first_epoch=%" PRIu32 "\nstorm.final_epoch=%" PRIu32
+	       "\nstorm.switches=%u\nstorm.last_switched=%" PRIu32 "\n",
+	       r->epoch_before, ep.created, ep.first_created,
+	       ep.created ? ep.last_created : r->epoch_before, ep.switched,
+	       ep.last_switched);
+	printf("storm.removed=%u\nstorm.refused=%u\nstorm.settled=%d\n"
+	       "storm.settle_ms=%.0f\n",
+	       ep.removed, ep.refused, r->settled, r->settle_ms);
+	printf("storm.members=%u\nstorm.members_on_final=%u\n"
+	       "storm.log_offset=%ld\nstorm.confd_log=%s\n"
+	       "storm.total_s=%.2f\n",
+	       r->members, r->on_final, r->log_from, m->o.keep ? dir : "",
+	       (double)(bcd_mono_ns() - t0) / 1e9);
+	return fflush(stdout) ? 1 : 0;
+}
+
 static int run_all(struct bcd_main *m)
 {
 	uint64_t t0 = bcd_mono_ns();
@@ -250,6 +322,8 @@ static int run_all(struct bcd_main *m)
 		"bench confd: kmsd pid %ld (%s), confd pid %ld "
 		"(sip udp 127.0.0.1:%d)\n",
 		(long)m->e.kmsd, m->e.url, (long)m->e.confd, m->e.sip_port);
+	if (m->o.storm)
+		return run_storm(m);
 	rc = run_conf(m);
 	if (!rc && !m->o.no_media)
 		rc = run_media(m);
@@ -285,6 +359,7 @@ int bench_confd(int argc, char **argv)
 	m.o.inproc_s = 2;
 	m.o.sip_s = 5;
 	m.o.sipp_rate = 20000;
+	m.o.storm_window = 2;
 	rc = parse(argc, argv, &m.o);
 	if (rc >= 0)
 		return rc;

@@ -44,6 +44,10 @@ struct bcd_opts {
 	double sip_s;       /* sipp run (per target) */
 	unsigned sipp_rate; /* offered calls/s */
 	bool json, keep, no_kamailio, no_media;
+	/* --storm N: only the join storm (issue 5 §4), see bcd_storm() */
+	unsigned storm;      /* joiners (0: the benchmark) */
+	double storm_window; /* s: every join done within it */
+	double storm_spread; /* s: INVITEs sent evenly over it */
 };
 
 /* Children and files (bench_confd_env.c). */
@@ -105,12 +109,42 @@ struct bcd_sip_res {
 	double kam_cpu_s;
 };
 
+/* The join storm: N joins paced over the spread, confd configured
+ * rekey-on=join,leave and min-rekey-interval=1s (BCD_STORM_MIN_REKEY_MS). */
+struct bcd_storm_res {
+	uint64_t ok, fail;          /* joins: ACK sent after 200 OK / failed */
+	int last_status;            /* of a failed join: SIP status, -errno */
+	double invite_span_ms;      /* first INVITE sent -> last INVITE sent */
+	double join_span_ms;        /* first INVITE sent -> last ACK sent */
+	long log_from;              /* confd.log offset when the storm began */
+	uint32_t epoch_before;      /* newest epoch before the storm */
+	bool settled;               /* newest epoch switched, then quiet */
+	double settle_ms;           /* last ACK -> settled */
+	unsigned members, on_final; /* members; those holding final_epoch */
+};
+
+/* confd.log lines from an offset on (bcd_confd_epochs). */
+struct bcd_epochs {
+	unsigned created;  /* "epoch E (MKI ...) created" (NEW_EPOCH) */
+	unsigned switched; /* "SWITCH_MKI epoch E" */
+	unsigned joined;   /* "... joined, N member(s)" (JOIN_DONE) */
+	unsigned removed;  /* "... removed: ..." */
+	unsigned refused;  /* "... refused" (a join or a rekey answer) */
+	uint32_t first_created, last_created, last_switched;
+	double first_join_ms, last_join_ms; /* log stamps, ms of the day */
+};
+
+enum {
+	BCD_STORM_MIN_REKEY_MS = 1000
+};
+
 struct bcd_res {
 	struct bcd_join_res join;
 	struct bcd_rekey_res rekey[BCD_MAX_SIZES];
 	size_t nrekey;
 	struct bcd_media_res media;
 	struct bcd_sip_res sip;
+	struct bcd_storm_res storm;
 	double total_s;
 };
 
@@ -139,6 +173,9 @@ void bcd_stop_child(pid_t *pid, int ms);
 long bcd_log_size(const struct bcd_env *e, const char *name);
 double bcd_confd_span_ms(const struct bcd_env *e, long from, const char *a,
 			 const char *b);
+/* Count NEW_EPOCH / SWITCH_MKI / join / removal lines of confd.log from
+ * the offset on. */
+void bcd_confd_epochs(const struct bcd_env *e, long from, struct bcd_epochs *r);
 void bcd_show_log(const struct bcd_env *e, const char *name);
 
 /* ---- bench_confd_report.c: histograms ---- */
@@ -172,6 +209,12 @@ int bcd_join(struct bcd_load *l, unsigned conf, struct bcd_hist *h,
 /* The newest member of conf leaves (BYE); wait for every other member
  * to answer its re-INVITE. */
 int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r);
+/* Join storm (issue 5 §4): wait until confd's epochs settle, then join
+ * every prepared joiner of conf, the INVITEs sent evenly over
+ * o->storm_spread, answer the re-INVITEs until the newest epoch is
+ * switched and no rekey follows; one "member" line per member to out. */
+int bcd_storm(struct bcd_load *l, unsigned conf, struct bcd_storm_res *r,
+	      FILE *out);
 /* Members of conf (creator first) with their RTP sockets; the focus's
  * RTP address. */
 size_t bcd_media_members(struct bcd_load *l, unsigned conf, struct bcd_mm **out,

@@ -365,7 +365,15 @@ static int start_kmsd(struct bcd_env *e, const struct bcd_opts *o)
 	e->kms_port = atoi(colon + 1);
 	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d/mikey",
 		 e->kms_port);
-	/* one log line per request would cost kmsd a write(2) each */
+	/* one log line per request would cost kmsd a write(2) each. kmsd
+	 * logs "listening" before it handles SIGHUP (until then SIGHUP
+	 * kills it): wait for "started" */
+	if (!wait_log(e, "kmsd.log", e->kmsd, " started: ", rest,
+		      sizeof(rest))) {
+		fprintf(stderr, "bench confd: conclave-kmsd did not start\n");
+		bcd_show_log(e, "kmsd.log");
+		return -1;
+	}
 	if (!write_file(conf, "log_level warn\n") || kill(e->kmsd, SIGHUP))
 		return -1;
 	return 0;
@@ -394,14 +402,17 @@ static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 	}
 	cc_wipe(text, sizeof(text));
 	e->sip_port = bcd_free_port();
+	/* the storm: every join rekeys, at most one rekey start a second */
 	snprintf(text, sizeof(text),
 		 "udp 127.0.0.1:%d\ntcp off\nfactory " BCD_FACTORY "\n"
 		 "credential %s\nidle_timeout 600\nlog_level info\n"
 		 "replay_capacity 1048576\n"
-		 "policy rekey-on=leave\npolicy min-rekey-interval=0\n"
-		 "policy grace=2s\npolicy ack-deadline=20s\n"
+		 "policy rekey-on=%s\npolicy min-rekey-interval=%d\n"
+		 "policy grace=%s\npolicy ack-deadline=%s\n"
 		 "policy max-members=%u\n",
-		 e->sip_port, cred, CONF_MEMBERS_LIMIT);
+		 e->sip_port, cred, o->storm ? "join,leave" : "leave",
+		 o->storm ? BCD_STORM_MIN_REKEY_MS : 0, o->storm ? "1s" : "2s",
+		 o->storm ? "5s" : "20s", CONF_MEMBERS_LIMIT);
 	if (e->sip_port <= 0 || !write_file(conf, text))
 		return -1;
 	e->confd = bcd_spawn(e, argv, "confd.log");
@@ -484,4 +495,47 @@ double bcd_confd_span_ms(const struct bcd_env *e, long from, const char *a,
 		return -1;
 	d = tb - ta;
 	return d < 0 ? d + 86400000.0 : d;
+}
+
+/* One line of confd.log into r (see struct bcd_epochs). */
+static void epoch_line(const char *line, struct bcd_epochs *r)
+{
+	const char *p;
+	unsigned long e;
+
+	if ((p = strstr(line, ": epoch ")) && strstr(p, ") created") &&
+	    sscanf(p, ": epoch %lu", &e) == 1) {
+		if (!r->created++)
+			r->first_created = (uint32_t)e;
+		r->last_created = (uint32_t)e;
+	} else if ((p = strstr(line, ": SWITCH_MKI epoch ")) &&
+		   sscanf(p, ": SWITCH_MKI epoch %lu", &e) == 1) {
+		r->switched++;
+		r->last_switched = (uint32_t)e;
+	} else if (strstr(line, " member(s)") && strstr(line, " joined, ")) {
+		if (!r->joined++)
+			r->first_join_ms = stamp_ms(line);
+		r->last_join_ms = stamp_ms(line);
+	} else if (strstr(line, " member(s)") && strstr(line, " removed: ")) {
+		r->removed++;
+	} else if (strstr(line, " refused")) {
+		r->refused++;
+	}
+}
+
+void bcd_confd_epochs(const struct bcd_env *e, long from, struct bcd_epochs *r)
+{
+	static char buf[8 << 20];
+	char *line, *next;
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	n = read_log(e, "confd.log", from, buf, sizeof(buf));
+	for (line = buf; n && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next)
+			break; /* a line still being written: next time */
+		*next++ = '\0';
+		epoch_line(line, r);
+	}
 }

@@ -18,7 +18,10 @@
 
 #include <re.h>
 
+#include <conclave/conf.h>
 #include <conclave/sipglue.h>
+
+#include <inttypes.h>
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -91,6 +94,13 @@ struct bcd_load {
 	bool timeout;
 	long sw_from; /* confd.log offset at the BYE */
 	double *sw_ms;
+	/* the join storm */
+	bool paced;              /* joins started by storm_tick only */
+	uint64_t st_t0, st_step; /* INVITE k at st_t0 + k * st_step (ns) */
+	uint64_t st_first, st_sent, st_ack; /* first/last INVITE, last ACK */
+	uint64_t st_change, st_end;         /* epochs last changed; give up */
+	unsigned st_created, st_switched;
+	bool st_settled;
 };
 
 static struct kmsc_env env_now(void)
@@ -442,6 +452,7 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 	if (u->state != UA_JOINING)
 		return;
 	u->state = UA_MEMBER;
+	l->st_ack = bcd_mono_ns();
 	if (l->h)
 		bcd_hist_add(l->h, bcd_mono_ns() - u->t0);
 	l->ok++;
@@ -586,7 +597,8 @@ static void join_next(struct bcd_load *l)
 {
 	struct conf_s *c = l->cur;
 
-	while (l->in_flight < l->o->conc && l->next < c->n) {
+	/* paced (the storm): storm_tick starts the joins */
+	while (!l->paced && l->in_flight < l->o->conc && l->next < c->n) {
 		struct ua *u = c->m[l->next++];
 
 		if (u->state != UA_READY)
@@ -731,4 +743,175 @@ size_t bcd_media_members(struct bcd_load *l, unsigned conf, struct bcd_mm **out,
 			(*out)[n++] = c->m[i]->mm;
 	*focus_port = c->focus_rtp;
 	return n;
+}
+
+/* ---- the join storm (issue 5 §4) ------------------------------------------ */
+
+enum {
+	STORM_QUIET_MS = BCD_STORM_MIN_REKEY_MS + 500,
+	STORM_SETTLE_MS = 20000,
+};
+
+/* The newest group-key MKI (top bit set) the UA's CSB holds. */
+static uint32_t newest_mki(const struct ua *u)
+{
+	uint32_t best = 0, mki;
+	size_t i;
+
+	for (i = 0; i < u->csb.ntek; i++) {
+		const struct kmsc_tek *t = &u->csb.tek[i];
+
+		if (t->spi_len != 4 || !(t->spi[0] & 0x80))
+			continue;
+		mki = (uint32_t)t->spi[0] << 24 | (uint32_t)t->spi[1] << 16 |
+		      (uint32_t)t->spi[2] << 8 | t->spi[3];
+		if (mki > best)
+			best = mki;
+	}
+	return best;
+}
+
+/* Start every join whose time has come; then the next tick. */
+static void storm_tick(void *arg)
+{
+	struct bcd_load *l = arg;
+	struct conf_s *c = l->cur;
+	uint64_t now = bcd_mono_ns(), due = 0;
+
+	while (l->next < c->n) {
+		struct ua *u = c->m[l->next];
+
+		due = l->st_t0 + l->st_step * (uint64_t)(l->next - l->from);
+		if (due > now)
+			break;
+		l->next++;
+		if (u->state != UA_READY)
+			continue;
+		if (start_join(l, u)) {
+			u->state = UA_FAILED;
+			l->fail++;
+			continue;
+		}
+		l->st_sent = bcd_mono_ns();
+		if (!l->st_first)
+			l->st_first = l->st_sent;
+		l->in_flight++;
+	}
+	if (l->next < c->n)
+		tmr_start(&l->poll, (due - now) / 1000000, storm_tick, l);
+	else if (!l->in_flight)
+		re_cancel();
+}
+
+/* Settled: the newest epoch created since sw_from is switched (or none
+ * was created), and nothing changed for STORM_QUIET_MS since then and
+ * since the last ACK: a rekey still due would have started by now (at
+ * most min-rekey-interval after the last start, the rollout done). */
+static void settle_poll(void *arg)
+{
+	struct bcd_load *l = arg;
+	uint64_t now = bcd_mono_ns(), quiet = STORM_QUIET_MS * 1000000ull;
+	struct bcd_epochs ep;
+
+	bcd_confd_epochs(l->e, l->sw_from, &ep);
+	if (ep.created != l->st_created || ep.switched != l->st_switched) {
+		l->st_created = ep.created;
+		l->st_switched = ep.switched;
+		l->st_change = now;
+	}
+	if ((!ep.created || ep.last_switched >= ep.last_created) &&
+	    now - l->st_change >= quiet && now - l->st_ack >= quiet) {
+		l->st_settled = true;
+		re_cancel();
+		return;
+	}
+	if (now >= l->st_end) {
+		re_cancel();
+		return;
+	}
+	tmr_start(&l->poll, 50, settle_poll, l);
+}
+
+static int settle(struct bcd_load *l, long from)
+{
+	int rc;
+
+	l->sw_from = from;
+	l->st_created = l->st_switched = 0;
+	l->st_settled = false;
+	l->st_change = bcd_mono_ns();
+	l->st_end = l->st_change + STORM_SETTLE_MS * 1000000ull;
+	tmr_start(&l->poll, 0, settle_poll, l);
+	rc = run_loop(l);
+	tmr_cancel(&l->poll);
+	return rc;
+}
+
+int bcd_storm(struct bcd_load *l, unsigned conf, struct bcd_storm_res *r,
+	      FILE *out)
+{
+	struct conf_s *c = &l->c[conf];
+	struct bcd_epochs ep;
+	uint32_t final;
+	size_t i, n;
+
+	/* the creation's epochs first: then the storm's first join finds no
+	 * rekey for min-rekey-interval behind it (the worst case) */
+	l->st_ack = bcd_mono_ns();
+	if (settle(l, 0) || !l->st_settled) {
+		fprintf(stderr, "bench confd: epochs before the storm did "
+				"not settle\n");
+		return -1;
+	}
+	bcd_confd_epochs(l->e, 0, &ep);
+	r->epoch_before = ep.last_created;
+	r->log_from = bcd_log_size(l->e, "confd.log");
+	l->cur = c;
+	l->next = l->from = first_ready(c);
+	n = c->n - l->from;
+	l->in_flight = 0;
+	l->ok = l->fail = 0;
+	l->h = NULL;
+	l->paced = true;
+	l->st_first = l->st_sent = 0;
+	l->st_step = n > 1 ? (uint64_t)(l->o->storm_spread * 1e9) / (n - 1) : 0;
+	l->st_t0 = bcd_mono_ns();
+	fprintf(stderr,
+		"bench confd: storm: %zu joins over %.3f s, after epoch "
+		"%" PRIu32 "\n",
+		n, l->o->storm_spread, r->epoch_before);
+	storm_tick(l);
+	if (l->next < c->n || l->in_flight) {
+		if (run_loop(l))
+			return -1;
+	}
+	l->paced = false;
+	r->ok = l->ok;
+	r->fail = l->fail;
+	r->last_status = l->last_status;
+	r->invite_span_ms = (double)(l->st_sent - l->st_first) / 1e6;
+	r->join_span_ms = l->ok ? (double)(l->st_ack - l->st_first) / 1e6 : -1;
+	if (!l->ok)
+		l->st_ack = bcd_mono_ns();
+	if (settle(l, r->log_from))
+		return -1;
+	r->settled = l->st_settled;
+	r->settle_ms = (double)(bcd_mono_ns() - l->st_ack) / 1e6;
+	bcd_confd_epochs(l->e, r->log_from, &ep);
+	final = ep.created ? ep.last_created : r->epoch_before;
+	r->members = r->on_final = 0;
+	for (i = 0; i < c->n; i++) {
+		const struct ua *u = c->m[i];
+		uint32_t mki;
+
+		if (u->state != UA_MEMBER)
+			continue;
+		mki = newest_mki(u);
+		r->members++;
+		if (mki == conf_mki(final))
+			r->on_final++;
+		fprintf(out, "member %zu %s mki=0x%08" PRIx32 "\n", i,
+			u->cred->identity, mki);
+	}
+	return 0;
 }

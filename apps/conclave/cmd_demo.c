@@ -177,7 +177,7 @@ static int start_daemons(struct demo *d)
 		"udp 127.0.0.1:%u\ntcp 127.0.0.1:%u\nfactory %s\n"
 		"credential %s/creds/confd.cred\nskew %s\nidle_timeout 5\n"
 		"log_level debug\npolicy rekey-on=join,leave\n"
-		"policy min-rekey-interval=1s\npolicy grace=2000\n"
+		"policy min-rekey-interval=1s\npolicy grace=4000\n"
 		"policy ack-deadline=3000\n",
 		d->sport, d->sport, DEMO_FACTORY, d->dir, SKEW);
 	if (fclose(f))
@@ -232,6 +232,12 @@ static int start_ua(struct demo *d, enum demo_member i, bool create)
 	argv[n++] = u->rec;
 	argv[n++] = "--grace";
 	argv[n++] = "2000";
+	/* switch to a new epoch at the latest at confd's ack deadline (3 s),
+	 * by which every member still present holds it; confd keeps the old
+	 * epoch for its grace (4 s) after its own switch, so no packet sent
+	 * under it before our switch is dropped (D7; docs/UA.md) */
+	argv[n++] = "--switch-after";
+	argv[n++] = "3000";
 	argv[n++] = "--duration";
 	argv[n++] = "50";
 	if (create) {
