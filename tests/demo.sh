@@ -32,7 +32,7 @@ ok() { echo "ok $*"; }
 	ok "demo --help" || fail "demo --help"
 
 start=$(date +%s)
-timeout 90 "$CONCLAVE" demo --seconds-per-step 2 >"$OUT" 2>&1
+timeout 90 "$CONCLAVE" demo --seconds-per-step 3 >"$OUT" 2>&1
 rc=$?
 took=$(($(date +%s) - start))
 cat "$OUT"

@@ -56,7 +56,7 @@ static void usage(FILE *f)
 	      "  --verbose             also show every participant's "
 	      "progress line\n"
 	      "  --seconds-per-step S  how long everyone speaks in steps 3 "
-	      "and 6 (default 2.5)\n"
+	      "and 6 (default 3)\n"
 	      "  --kmsd PATH, --confd PATH\n"
 	      "                        the daemons (default: next to this "
 	      "binary)\n\n"
@@ -232,12 +232,13 @@ static int start_ua(struct demo *d, enum demo_member i, bool create)
 	argv[n++] = u->rec;
 	argv[n++] = "--grace";
 	argv[n++] = "2000";
-	/* switch to a new epoch at the latest at confd's ack deadline (3 s),
-	 * by which every member still present holds it; confd keeps the old
-	 * epoch for its grace (4 s) after its own switch, so no packet sent
-	 * under it before our switch is dropped (D7; docs/UA.md) */
+	/* switch to a new epoch at the latest 1.2 s after answering: well
+	 * after every member's update on loopback (the rollout takes tens of
+	 * ms), and well before confd retires the old epoch (grace 4 s after
+	 * its own switch), so no packet is sent under an epoch a member lacks
+	 * or confd dropped (D7; docs/UA.md) */
 	argv[n++] = "--switch-after";
-	argv[n++] = "3000";
+	argv[n++] = "1200";
 	argv[n++] = "--duration";
 	argv[n++] = "50";
 	if (create) {
@@ -527,7 +528,7 @@ int cmd_demo(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	d->step_s = 2.5;
+	d->step_s = 3;
 	rc = parse(d, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : rc;
