@@ -436,9 +436,11 @@ static void resolve_errors(const char *url)
 	n = raw_resolve(&C.bob, &bad, req, sizeof(req));
 	expect_errno("unsupported ticket type", url, req, n,
 		     MIKEY_ERR_INVALID_TICKET);
-	/* expired: a 1-second ticket, asked after the skew has passed */
-	bob_ticket(1, xe, &el, &me, &old);
-	sleep(g_skew + 2);
+	/* expired: a 2-second ticket (1 s can lapse before the KMS reads
+	 * the request, which it then refuses as already over), resolved
+	 * once its end and the skew have passed */
+	bob_ticket(2, xe, &el, &me, &old);
+	sleep(g_skew + 3);
 	n = raw_resolve(&C.bob, &old, req, sizeof(req));
 	expect_errno("expired ticket", url, req, n, MIKEY_ERR_INVALID_TPPAR);
 }
