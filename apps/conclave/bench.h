@@ -99,6 +99,9 @@ bool bench_goals_met(const struct bench_suite *s,
 		     const struct bench_goal *goals, size_t ngoals);
 
 /** The MIKEY suite (bench_mikey.c). */
+/** Remove a flat temp dir the benchmarks made (files, then the dir). */
+void bench_rm_dir(const char *dir);
+
 /** The CPU model from /proc/cpuinfo ("unknown" if not found). */
 void bench_cpu_model(char *out, size_t cap);
 

@@ -4,6 +4,7 @@
  * (conclave-kmsd on 127.0.0.1:0, its port read from its log; then
  * conclave-confd on a free UDP port) and reading confd's log timestamps.
  */
+#include "bench.h"
 #include "bench_confd.h"
 
 #include <conclave/conf.h>
@@ -106,22 +107,9 @@ void bcd_path(const struct bcd_env *e, const char *name, char *out, size_t cap)
 
 void bcd_env_rm(struct bcd_env *e)
 {
-	char p[PATH_MAX + 300];
-	struct dirent *d;
-	DIR *dir;
-
 	if (!e->have_dir)
 		return;
-	dir = opendir(e->dir);
-	while (dir && (d = readdir(dir))) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", e->dir, d->d_name);
-		unlink(p);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(e->dir);
+	bench_rm_dir(e->dir);
 	e->have_dir = false;
 }
 

@@ -3,6 +3,7 @@
  * stores, the daemon's config and log) and the conclave-kmsd it starts
  * on 127.0.0.1:0 and stops with SIGTERM.
  */
+#include "bench.h"
 #include "bench_kms.h"
 
 #include <dirent.h>
@@ -24,22 +25,9 @@ void bench_kms_path_in(const struct bk_env *e, const char *name, char *out,
 
 void bench_kms_rm_dir(struct bk_env *e)
 {
-	char p[PATH_MAX + 300];
-	struct dirent *d;
-	DIR *dir;
-
 	if (!e->have_dir)
 		return;
-	dir = opendir(e->dir);
-	while (dir && (d = readdir(dir))) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", e->dir, d->d_name);
-		unlink(p);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(e->dir);
+	bench_rm_dir(e->dir);
 	e->have_dir = false;
 }
 

@@ -14,6 +14,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -358,6 +360,23 @@ int bench_run_suite(const struct bench_suite *s, void *arg,
 }
 
 /* ---- the machine ---------------------------------------------------------- */
+
+void bench_rm_dir(const char *path)
+{
+	char p[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dir = opendir(path);
+
+	while (dir && (d = readdir(dir))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, d->d_name);
+		unlink(p);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(path);
+}
 
 void bench_cpu_model(char *out, size_t cap)
 {
