@@ -78,7 +78,7 @@ static void example_csb(struct kmsc_csb *c, enum kmsc_role role, uint16_t flags)
 		c->tek[i].key_len = 16;
 		c->tek[i].salt_len = 14;
 	}
-	c->ntek = 2;
+	c->ntek = c->ncs_own = 2;
 	c->last_t = 0xe98c41c500000000ull; /* T of §4.6 */
 	memcpy(c->xinit, ex[MIKEY_EX_TRANSFER_INIT].buf,
 	       ex[MIKEY_EX_TRANSFER_INIT].len);
@@ -505,8 +505,16 @@ static void test_round_trip(void)
 					 .ssrc = (uint32_t[]){ 0xa1a1a1a1 },
 					 .nmedia = 1 };
 	struct kmsc_key gk;
+	/* D6: the focus replaces the offered SSRC and names another
+	 * member's wrapped stream with its ROC and SEQ */
+	const struct kmsc_stream other = { .ssrc = 0x12345678,
+					   .roc = 5,
+					   .seq = 7 };
 	struct kmsc_answer_opts ao = { .ssrc = (uint32_t[]){ 0xf0f0f0f0 },
 				       .nmedia = 1,
+				       .peer_ssrc = (uint32_t[]){ 0xa2a2a2a2 },
+				       .streams = &other,
+				       .nstreams = 1,
 				       .supply = &gk,
 				       .nsupply = 1 };
 	struct kmsc_update_opts uo = { .supply = &gk,
@@ -531,6 +539,20 @@ static void test_round_trip(void)
 	CHECK_OK(kmsc_transfer_resp(&cr, &ao, &env, b, sizeof(b), &bl));
 	CHECK_OK(kmsc_transfer_resp_open(&ci, b, bl, accept, 1, &env, &st));
 	CHECK(same_tek(kmsc_csb_tek(&ci, 1), kmsc_csb_tek(&cr, 1)));
+	CHECK(kmsc_csb_tek(&ci, 1)->ssrc == 0xa2a2a2a2);
+	CHECK(ci.ntek == 3 && ci.ncs_own == 2 && kmsc_csb_tek(&ci, 3));
+	if (kmsc_csb_tek(&ci, 3)) {
+		const struct kmsc_tek *o = kmsc_csb_tek(&ci, 3);
+
+		CHECK(o->ssrc == 0x12345678 && o->roc == 5 && o->seq == 7);
+		CHECK(same_tek(o, kmsc_csb_tek(&ci, 1))); /* one group key */
+		CHECK(o->spi[3] == 0x01); /* the group key's MKI */
+	}
+	/* more streams than a CS map holds, or streams without a key */
+	ao.nstreams = KMSC_MAX_CS;
+	CHECK_ERR(kmsc_transfer_resp(&cr, &ao, &env, b, sizeof(b), &bl),
+		  CC_ERR_INVAL);
+	ao.nstreams = 1;
 
 	for (i = 0; i < 3; i++) {
 		uint32_t mki = 0x80000002u + (uint32_t)i;
@@ -547,8 +569,10 @@ static void test_round_trip(void)
 		CHECK(same_tek(kmsc_csb_tek(&ci, 1), kmsc_csb_tek(&cr, 1)));
 		CHECK(same_tek(kmsc_csb_tek(&ci, 2), kmsc_csb_tek(&cr, 2)));
 		CHECK(kmsc_csb_tek(&ci, 1)->spi[3] == (uint8_t)mki);
-		CHECK(kmsc_csb_tek(&ci, 1)->ssrc == 0xa1a1a1a1);
+		CHECK(kmsc_csb_tek(&ci, 1)->ssrc == 0xa2a2a2a2);
 		CHECK(kmsc_csb_tek(&ci, 2)->ssrc == 0xf0f0f0f0);
+		/* updates carry our own streams only */
+		CHECK(ci.ntek == 2 && !kmsc_csb_tek(&ci, 3));
 	}
 	/* the Initiator may not supply keys on a JOIN ticket (L = 0) */
 	CHECK_ERR(kmsc_update_init(&ci, &uo, &env, &ua, a, sizeof(a), &al),

@@ -82,6 +82,13 @@ static void usage(FILE *f)
 	      "  --switch-after MS  send under a new epoch at the latest MS "
 	      "after its\n"
 	      "                     CSB update was answered (500)\n"
+	      "  --ssrc HEX         offer this SSRC (default random; the "
+	      "focus replaces\n"
+	      "                     one that another member holds)\n"
+	      "  --seq-start N      first RTP sequence number (default "
+	      "random)\n"
+	      "  --roc-start N      first ROC, as if the stream had wrapped N "
+	      "times (0)\n"
 	      "  --quiet            no progress lines\n"
 	      "\n"
 	      "stdin commands while running: status, report, leave.\n"
@@ -144,6 +151,17 @@ static int parse_num(const char *v, double lo, double hi, double *out)
 	return 0;
 }
 
+static int parse_hex32(const char *v, uint32_t *out)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 16);
+
+	if (end == v || *end || !x || x > 0xffffffffUL)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
 /* One "--name value" option at argv[i]; returns the args used, or -1. */
 static int parse_opt(int argc, char **argv, int i)
 {
@@ -182,6 +200,12 @@ static int parse_opt(int argc, char **argv, int i)
 		U.o.grace_ms = (uint32_t)d;
 	else if (!strcmp(a, "--switch-after") && !parse_num(v, 0, 600000, &d))
 		U.o.switch_ms = (uint32_t)d;
+	else if (!strcmp(a, "--seq-start") && !parse_num(v, 0, 65535, &d))
+		U.o.seq_start = (int32_t)d;
+	else if (!strcmp(a, "--roc-start") && !parse_num(v, 0, 65535, &d))
+		U.o.roc_start = (uint32_t)d;
+	else if (!strcmp(a, "--ssrc") && !parse_hex32(v, &U.o.ssrc))
+		return 2;
 	else
 		return -1;
 	return 2;
@@ -195,6 +219,7 @@ static int parse(int argc, char **argv)
 	U.o.skew = KMSC_SKEW;
 	U.o.grace_ms = 3000;
 	U.o.switch_ms = 500;
+	U.o.seq_start = -1;
 	for (i = 1; i < argc; i += n) {
 		if (argv[i][0] != '-')
 			break;

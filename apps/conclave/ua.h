@@ -60,6 +60,7 @@ struct ua_src {
 	uint32_t ssrc;
 	uint64_t packets;
 	int64_t first, last;
+	uint32_t roc_first, roc_last; /* ROC of the first/last packet */
 	struct ua_src_mki mki[UA_MAX_MKI];
 	size_t nmki;
 	struct ua_pcm pcm; /* first UA_DETECT_MAX samples */
@@ -74,6 +75,9 @@ struct ua_opts {
 	double tone;       /* 0 = from the identity */
 	uint32_t duration; /* s; 0 = until leave */
 	uint32_t skew, grace_ms, switch_ms;
+	uint32_t ssrc;      /* --ssrc: offer this one (0 = random) */
+	int32_t seq_start;  /* --seq-start: first RTP SEQ (-1 = random) */
+	uint32_t roc_start; /* --roc-start: as if already wrapped N times */
 	bool tcp, quiet;
 };
 

@@ -150,15 +150,26 @@ static enum cc_err sender_setup(const struct kmsc_csb *c, uint32_t first_mki)
 		      (uint32_t)t->spi[2] << 8 | t->spi[3];
 	if (t)
 		roc = t->roc;
+	if (U.o.roc_start > roc)
+		roc = U.o.roc_start; /* test: a stream that wrapped before */
 	/* every other SSRC of the map: its ROC, for a late joiner */
-	for (i = 0; i < c->ntek; i++)
-		if (c->tek[i].has_ssrc && c->tek[i].ssrc != U.ssrc &&
-		    media_member_set_roc(U.mm, c->tek[i].ssrc, c->tek[i].roc))
-			ua_say("roc for ssrc %08x not taken", c->tek[i].ssrc);
-	err = kmsc_rand_system((uint8_t *)&seq, sizeof(seq), NULL);
-	if (!err)
-		err = media_member_sender(U.mm, U.ssrc, MEDIA_PT_PCMU, roc,
-					  seq & 0x7fff);
+	for (i = 0; i < c->ntek; i++) {
+		const struct kmsc_tek *o = &c->tek[i];
+
+		if (!o->has_ssrc || o->ssrc == U.ssrc)
+			continue;
+		if (media_member_set_roc(U.mm, o->ssrc, o->roc))
+			ua_say("roc for ssrc %08x not taken", o->ssrc);
+		else if (o->roc)
+			ua_say("stream %08x roc %u (CS map)", o->ssrc, o->roc);
+	}
+	if (U.o.seq_start >= 0)
+		seq = (uint16_t)U.o.seq_start;
+	else if (!(err = kmsc_rand_system((uint8_t *)&seq, sizeof(seq), NULL)))
+		seq &= 0x7fff;
+	else
+		return err;
+	err = media_member_sender(U.mm, U.ssrc, MEDIA_PT_PCMU, roc, seq);
 	if (!err) {
 		err = media_member_switch(U.mm, mki);
 		if (!err && epoch_find(mki))
@@ -383,7 +394,9 @@ static void heard(const struct media_rx_payload *rp)
 
 	if (!s)
 		return;
-	s->packets++;
+	if (!s->packets++)
+		s->roc_first = rp->info.roc;
+	s->roc_last = rp->info.roc;
 	s->last = ua_now();
 	for (i = 0; i < s->nmki; i++)
 		if (s->mki[i].mki == rp->info.mki)

@@ -118,8 +118,9 @@ static void json_source(FILE *f, const struct ua_src *s)
 
 	fprintf(f,
 		"    {\"ssrc\": %u, \"ssrc_hex\": \"%08x\", \"packets\": "
-		"%llu, ",
-		s->ssrc, s->ssrc, (unsigned long long)s->packets);
+		"%llu, \"roc_first\": %u, \"roc_last\": %u, ",
+		s->ssrc, s->ssrc, (unsigned long long)s->packets, s->roc_first,
+		s->roc_last);
 	json_ms(f, "first_ms", s->first);
 	fputs(", ", f);
 	json_ms(f, "last_ms", s->last);

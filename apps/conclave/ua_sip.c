@@ -116,8 +116,11 @@ static int build_offer(uint16_t rtp_port)
 	struct kmsc_env env = ua_env();
 	size_t n = 0;
 
-	if (kmsc_rand_system((uint8_t *)&U.ssrc, sizeof(U.ssrc), NULL) ||
-	    kmsc_transfer_init(&S.csb, &S.ticket, &U.cred, &xo, &env, xi,
+	if (U.o.ssrc)
+		U.ssrc = U.o.ssrc;
+	else if (kmsc_rand_system((uint8_t *)&U.ssrc, sizeof(U.ssrc), NULL))
+		return EPROTO;
+	if (kmsc_transfer_init(&S.csb, &S.ticket, &U.cred, &xo, &env, xi,
 			       sizeof(xi), &so.mikey_len))
 		return EPROTO;
 	if (sipglue_sdp_build(&so, sdp, sizeof(sdp), &n))

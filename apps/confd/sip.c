@@ -30,7 +30,10 @@
  * from a zero timer, never from inside libre's or the core's callbacks.
  * Media: media.c (one RTP socket per conference, switching mode).
  *
- * Not done: TLS, SSRC reassignment in the CS map, /metrics.
+ * D6: a colliding SSRC is replaced in the TRANSFER_RESP CS map, and other
+ * senders' streams that wrapped are named with their ROC.
+ *
+ * Not done: TLS, /metrics.
  */
 #include "confd.h"
 
@@ -498,13 +501,61 @@ static void wipe_keys(struct kmsc_key *k, size_t n)
 	cc_wipe(k, n * sizeof(*k));
 }
 
+struct roc_walk {
+	const struct conf_act_accept *a;
+	struct kmsc_stream *s;
+	size_t n, cap, left_out;
+};
+
+/* Another member's stream that has wrapped: name it with its ROC (D6). */
+static void roc_visit(uint32_t ssrc, uint32_t roc, conf_mid owner, void *arg)
+{
+	struct roc_walk *w = arg;
+	size_t i;
+
+	(void)owner;
+	if (!roc)
+		return; /* a receiver starts at ROC 0 anyway */
+	for (i = 0; i < w->a->n_ssrcs; i++)
+		if (w->a->ssrcs[i] == ssrc)
+			return; /* the joiner's own */
+	if (w->n == w->cap) {
+		w->left_out++;
+		return;
+	}
+	w->s[w->n++] = (struct kmsc_stream){ .ssrc = ssrc, .roc = roc };
+}
+
+/* D6: the SSRCs the joiner must send with (per m-line, CS 2k-1) when
+ * every offered one is accounted for in the core's answer. */
+static bool peer_ssrcs(const struct mikey_msg *m,
+		       const struct conf_act_accept *a, uint32_t *out,
+		       size_t nmedia)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < m->hdr.ncs; i++) {
+		const struct mikey_cs *cs = &m->hdr.cs[i];
+
+		if (!(cs->cs_id & 1))
+			continue;
+		if (!cs->has_ssrc || j >= a->n_ssrcs ||
+		    (size_t)(cs->cs_id / 2) >= nmedia)
+			return false;
+		out[cs->cs_id / 2] = a->ssrcs[j++];
+	}
+	return j == a->n_ssrcs;
+}
+
 static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
 			      uint8_t *out, size_t cap, size_t *n)
 {
 	struct kmsc_key keys[2];
 	struct kmsc_answer_opts o = { .supply = keys };
 	struct kmsc_env env = env_now();
-	uint32_t ssrc[KMSC_MAX_MEDIA];
+	uint32_t ssrc[KMSC_MAX_MEDIA], peer[KMSC_MAX_MEDIA];
+	struct kmsc_stream streams[KMSC_MAX_CS - 2 * KMSC_MAX_MEDIA];
+	struct roc_walk w = { .a = a, .s = streams };
 	struct mikey_msg m;
 	enum cc_err err;
 	size_t i;
@@ -518,6 +569,21 @@ static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
 	for (i = 0; i < o.nmedia; i++)
 		ssrc[i] = l->cc->focus_ssrc + (uint32_t)i;
 	o.ssrc = ssrc;
+	memset(peer, 0, sizeof(peer));
+	if (peer_ssrcs(&m, a, peer, o.nmedia))
+		o.peer_ssrc = peer;
+	w.cap = sizeof(streams) / sizeof(streams[0]);
+	if ((size_t)(MIKEY_MAX_CS - m.hdr.ncs) < w.cap)
+		w.cap = MIKEY_MAX_CS - m.hdr.ncs;
+	if (a->n_epochs)
+		conf_ssrc_foreach(l->cc->core, roc_visit, &w);
+	o.streams = streams;
+	o.nstreams = w.n;
+	if (w.left_out)
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: %s: %zu wrapped streams' ROCs do "
+			  "not fit the CS map",
+			  conf_name(l), who(l), w.left_out);
 	memset(keys, 0, sizeof(keys));
 	for (i = 0; i < a->n_epochs && i < 2; i++) {
 		const struct conf_epoch_keys *e = a->epochs[i];
@@ -609,10 +675,10 @@ static void answer_accept(struct leg *l, const struct conf_act_accept *a)
 		return;
 	}
 	if (a->ssrc_changed)
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: %s: SSRC reassigned but the CS map "
-			  "does not carry it yet",
-			  conf_name(l), who(l));
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: %s: offered SSRC taken, assigned "
+			  "0x%08" PRIx32 " in the CS map",
+			  conf_name(l), who(l), a->n_ssrcs ? a->ssrcs[0] : 0);
 	serr = send_200(l, resp, n);
 	cc_wipe(resp, sizeof(resp));
 	if (serr) {

@@ -29,7 +29,9 @@ enum {
 	KMSC_MAX_KEYS = 4, /* session keys per ticket / per KEMAC */
 	KMSC_MAX_RESPONDERS = 16,
 	KMSC_MAX_MEDIA = 8, /* m-lines: 2 crypto sessions each (A22) */
-	KMSC_MAX_CS = 2 * KMSC_MAX_MEDIA,
+	/* our 2 per m-line plus the other members' streams a focus names
+	 * with their ROC for a late joiner (D6) */
+	KMSC_MAX_CS = MIKEY_MAX_CS,
 	KMSC_MAX_MSG = 4096, /* MIKEY messages we keep for MAC coverage */
 	KMSC_MAX_TICKET = 2048,
 	KMSC_RAND_LEN = 16, /* RANDRi / RANDRr (profile: 128-bit keys) */
@@ -265,6 +267,9 @@ struct kmsc_csb {
 	size_t nticket_keys; /* keys[0..nticket_keys) came from the ticket */
 	struct kmsc_tek tek[KMSC_MAX_CS];
 	size_t ntek;
+	/* CS IDs 1..ncs_own are this CSB's own streams (A22); a higher one
+	 * is another member's stream the focus named (D6), never updated */
+	size_t ncs_own;
 	uint64_t last_t;             /* newest T (NTP) accepted on this CSB */
 	uint8_t xinit[KMSC_MAX_MSG]; /* the TRANSFER_INIT (RESP MAC input) */
 	size_t xinit_len;
@@ -363,9 +368,24 @@ CC_MUST_USE enum cc_err kmsc_resolve_open(struct kmsc_csb *c,
 					  const struct kmsc_env *env,
 					  struct kmsc_status *st);
 
+/** Another member's stream, named in a TRANSFER_RESP CS map with its
+ *  ROC and SEQ (S = 1) so that a late joiner decrypts it at once (D6). */
+struct kmsc_stream {
+	uint32_t ssrc;
+	uint32_t roc;
+	uint16_t seq;
+};
+
 struct kmsc_answer_opts {
 	const uint32_t *ssrc; /* our SSRC per m-line: CS 2k (A22) */
 	size_t nmedia;
+	/* the SSRC the Initiator must send with per m-line, CS 2k-1 (D6:
+	 * a colliding offer is replaced); NULL keeps the offered ones */
+	const uint32_t *peer_ssrc;
+	/* other senders' streams, appended as CS IDs after the offered
+	 * ones, each naming supply[0]'s SPI (needs nsupply) */
+	const struct kmsc_stream *streams;
+	size_t nstreams;
 	const struct kmsc_key *supply; /* KEMAC keys (needs M), e.g. the
 					* conference group key; the map then
 					* names supply[0]'s SPI */

@@ -478,6 +478,38 @@ enum cc_err kmsc_resolve_open(struct kmsc_csb *c,
 
 /* ---- TRANSFER_RESP ------------------------------------------------------- */
 
+/* §4.2.2.3: the Responder "adjusts #CS if it adds CSs". Each other
+ * sender's stream becomes a CS after the offered ones, with S = 1 and its
+ * ROC and SEQ (RFC 6043 §6.1.1), so a late joiner decrypts from its first
+ * packet (D6). */
+static enum cc_err resp_streams(struct mikey_msg *out,
+				const struct mikey_msg *init,
+				const struct kmsc_answer_opts *o,
+				const struct kmsc_key *spi_key)
+{
+	uint8_t pol, id = init->hdr.ncs;
+	enum cc_err err = CC_OK;
+	size_t i;
+
+	if (!o || !o->nstreams)
+		return CC_OK;
+	pol = out->hdr.cs[0].policies[0];
+	for (i = 0; !err && i < o->nstreams; i++) {
+		struct mikey_cs *cs;
+
+		err = mikey_hdr_add_cs(&out->hdr, ++id, pol, true,
+				       o->streams[i].ssrc, spi_key->spi,
+				       (uint8_t)spi_key->spi_len);
+		if (err)
+			break;
+		cs = &out->hdr.cs[out->hdr.ncs - 1];
+		cs->s = true;
+		cs->roc = o->streams[i].roc;
+		cs->seq = o->streams[i].seq;
+	}
+	return err;
+}
+
 /* §4.2.2.3: one policy, session data and SPI for every CS */
 static enum cc_err resp_map(struct kmsc_csb *c, struct mikey_msg *out,
 			    const struct mikey_msg *init,
@@ -502,6 +534,8 @@ static enum cc_err resp_map(struct kmsc_csb *c, struct mikey_msg *out,
 		if (!cs->has_ssrc && !(cs->cs_id & 1) && o && k >= 1 &&
 		    k <= o->nmedia)
 			ssrc = o->ssrc[k - 1];
+		else if ((cs->cs_id & 1) && o && o->peer_ssrc && k < o->nmedia)
+			ssrc = o->peer_ssrc[k]; /* D6: reassigned */
 		else if (!cs->has_ssrc) {
 			err = kc_rand(env, rnd, sizeof(rnd));
 			ssrc = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 |
@@ -516,7 +550,7 @@ static enum cc_err resp_map(struct kmsc_csb *c, struct mikey_msg *out,
 					       ssrc, spi_key->spi,
 					       (uint8_t)spi_key->spi_len);
 	}
-	return err;
+	return err ? err : resp_streams(out, init, o, spi_key);
 }
 
 static enum cc_err answer_msg(struct kmsc_csb *c, const struct mikey_msg *init,
@@ -568,6 +602,8 @@ static enum cc_err answer_args(const struct kmsc_csb *c,
 		return CC_OK;
 	if (o->nmedia > KMSC_MAX_MEDIA || (o->nmedia && !o->ssrc) ||
 	    o->nsupply > KMSC_MAX_KEYS || (o->nsupply && !o->supply) ||
+	    (o->nstreams && (!o->streams || !o->nsupply)) ||
+	    o->nstreams > KMSC_MAX_CS - 2 * KMSC_MAX_MEDIA ||
 	    c->nkeys + o->nsupply > sizeof(c->keys) / sizeof(c->keys[0]))
 		return CC_ERR_INVAL;
 	/* §4.2.2.3: no KEMAC in a TRANSFER_RESP unless M = 1 */

@@ -147,6 +147,8 @@ static enum cc_err upd_map(const struct kmsc_csb *c, struct mikey_msg *m,
 	for (i = 0; !err && i < c->ntek; i++) {
 		const struct kmsc_tek *t = &c->tek[i];
 
+		if (c->ncs_own && t->cs_id > c->ncs_own)
+			continue; /* another member's stream (D6) */
 		err = mikey_hdr_add_cs(
 			&m->hdr, t->cs_id, t->policy_no, t->has_ssrc, t->ssrc,
 			spi_key ? spi_key->spi : t->spi,

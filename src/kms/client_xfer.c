@@ -140,6 +140,7 @@ enum cc_err kc_derive_teks(struct kmsc_csb *c, const struct mikey_msg *resp,
 	if (!err) {
 		memcpy(c->tek, tek, sizeof(tek));
 		c->ntek = resp->hdr.ncs;
+		c->ncs_own = init->hdr.ncs;
 	}
 	cc_wipe(tek, sizeof(tek));
 	return err;
