@@ -470,6 +470,14 @@ static size_t kms_call(const uint8_t *in, size_t len, int64_t now, uint8_t *out,
 	return wr.pos;
 }
 
+static bool mikey_chain_find_kemac(const uint8_t *buf, size_t len)
+{
+	struct mikey_msg m;
+
+	return !mikey_decode(buf, len, &m, NULL) &&
+	       mikey_chain_find(&m.ch, MIKEY_PT_KEMAC, 0);
+}
+
 static bool same_tek(const struct kmsc_tek *a, const struct kmsc_tek *b)
 {
 	return a && b && a->key_len == b->key_len &&
@@ -595,6 +603,35 @@ static void test_round_trip(void)
 	CHECK_OK(kmsc_update_open(&ci, a, al, &env, &ua, &st));
 	CHECK(!ua.want_resp);
 	CHECK(same_tek(kmsc_csb_tek(&ci, 1), kmsc_csb_tek(&cr, 1)));
+
+	/* D7: a map-only update (no KEMAC) moves every CS to a key both
+	 * sides hold: the focus's "send under epoch 4 now" */
+	{
+		static const uint8_t held[4] = { 0x80, 0, 0, 4 };
+		static const uint8_t unknown[4] = { 0x80, 0, 0, 0x42 };
+		struct kmsc_update_opts so = { .map_spi = held,
+					       .map_spi_len = 4 };
+		size_t sl = 0;
+
+		so.map_spi = unknown;
+		CHECK_ERR(kmsc_update_init(&cr, &so, &env, &uf, a, sizeof(a),
+					   &al),
+			  CC_ERR_NOT_FOUND);
+		so.map_spi = held;
+		CHECK_OK(kmsc_update_init(&cr, &so, &env, &uf, a, sizeof(a),
+					  &al));
+		CHECK(!mikey_chain_find_kemac(a, al));
+		CHECK_OK(kmsc_update_open(&ci, a, al, &env, &ua, &st));
+		CHECK(!ua.want_resp);
+		CHECK(kmsc_csb_tek(&ci, 1)->spi[3] == 4);
+		CHECK(same_tek(kmsc_csb_tek(&ci, 1), kmsc_csb_tek(&cr, 1)));
+		/* the same message again is a replay and changes nothing */
+		memcpy(b, a, al);
+		sl = al;
+		CHECK_ERR(kmsc_update_open(&ci, b, sl, &env, &ua, &st),
+			  CC_ERR_REPLAY);
+		CHECK(kmsc_csb_tek(&ci, 1)->spi[3] == 4);
+	}
 	cc_wipe(&gk, sizeof(gk));
 	kmsc_update_wipe(&uf);
 	kmsc_update_wipe(&ua);

@@ -232,13 +232,8 @@ static int start_ua(struct demo *d, enum demo_member i, bool create)
 	argv[n++] = u->rec;
 	argv[n++] = "--grace";
 	argv[n++] = "2000";
-	/* switch to a new epoch at the latest 1.2 s after answering: well
-	 * after every member's update on loopback (the rollout takes tens of
-	 * ms), and well before confd retires the old epoch (grace 4 s after
-	 * its own switch), so no packet is sent under an epoch a member lacks
-	 * or confd dropped (D7; docs/UA.md) */
-	argv[n++] = "--switch-after";
-	argv[n++] = "1200";
+	/* participants send under a new epoch when confd says every member
+	 * holds it (the mikey-switch INFO, D7; docs/UA.md) */
 	argv[n++] = "--duration";
 	argv[n++] = "50";
 	if (create) {

@@ -79,9 +79,10 @@ static void usage(FILE *f)
 	      "  --skew N           MIKEY timestamp window, s (300)\n"
 	      "  --grace MS         keep an old epoch this long after the "
 	      "switch (3000)\n"
-	      "  --switch-after MS  send under a new epoch at the latest MS "
-	      "after its\n"
-	      "                     CSB update was answered (500)\n"
+	      "  --switch-after MS  send under a new epoch MS after its CSB "
+	      "update was\n"
+	      "                     answered if the focus has not said so "
+	      "by then (10000)\n"
 	      "  --ssrc HEX         offer this SSRC (default random; the "
 	      "focus replaces\n"
 	      "                     one that another member holds)\n"
@@ -218,7 +219,7 @@ static int parse(int argc, char **argv)
 	U.o.sip_listen = "127.0.0.1";
 	U.o.skew = KMSC_SKEW;
 	U.o.grace_ms = 3000;
-	U.o.switch_ms = 500;
+	U.o.switch_ms = 10000;
 	U.o.seq_start = -1;
 	for (i = 1; i < argc; i += n) {
 		if (argv[i][0] != '-')

@@ -135,6 +135,13 @@ struct mbuf;
 int ua_rekey_offer(struct kmsc_csb *c, const char *ip,
 		   const struct sip_msg *msg, struct mbuf **descp);
 void ua_rekey_free(void);
+struct sip;
+/** INFO in our dialog (RFC 6086): Info-Package mikey-switch carries the
+ *  focus's map-only CSB update "send under this epoch now" (D7); it is
+ *  verified with the CSB's update keys and answered 200, or 4xx with
+ *  nothing changed. */
+void ua_rekey_info(struct kmsc_csb *c, struct sip *sip,
+		   const struct sip_msg *msg);
 
 /* ua_media.c */
 /** RTP socket on the SIP listen address; *port = the bound port. */
@@ -146,6 +153,9 @@ CC_MUST_USE enum cc_err ua_media_keys(const struct kmsc_csb *c, bool first);
 int ua_media_start(const char *addr, uint16_t port);
 /** A CSB update was answered: switch once D7 says so. */
 void ua_media_update_done(void);
+/** The focus says every member holds mki: send under it now (if held
+ *  and newer than the one we send under). */
+void ua_media_switch(uint32_t mki);
 /** Every 100 ms: D7 switch deadline, retire epochs after the grace. */
 void ua_media_tick(void);
 /** Stop sending, close WAV files. */

@@ -239,6 +239,13 @@ void ua_media_update_done(void)
 		M.pending_at = ua_now() + U.o.switch_ms;
 }
 
+void ua_media_switch(uint32_t mki)
+{
+	if (!U.mm || mki <= media_member_sending_mki(U.mm))
+		return;
+	epoch_switch(mki, "the focus signalled it");
+}
+
 void ua_media_tick(void)
 {
 	uint32_t cur;

@@ -97,6 +97,58 @@ int ua_rekey_offer(struct kmsc_csb *c, const char *ip,
 	return 0;
 }
 
+static const struct kmsc_tek *send_tek(const struct kmsc_csb *c)
+{
+	return kmsc_csb_tek(c, 1); /* CS 1: our stream (A22) */
+}
+
+void ua_rekey_info(struct kmsc_csb *c, struct sip *sip,
+		   const struct sip_msg *msg)
+{
+	static struct kmsc_update u;
+	struct kmsc_env env = ua_env();
+	struct kmsc_status st = { .kind = KMSC_FAIL_NONE };
+	const struct sip_hdr *pkg = sip_msg_xhdr(msg, "Info-Package");
+	const struct kmsc_tek *t;
+	char sbuf[160];
+	enum cc_err err;
+	uint32_t mki;
+
+	if (!pkg || pl_strcasecmp(&pkg->val, "mikey-switch")) {
+		ua_say("INFO %s: 469 (not a package we receive)",
+		       pkg ? "with another Info-Package" : "without a package");
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 469,
+				  "Bad Info Package",
+				  "Recv-Info: mikey-switch\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return;
+	}
+	if (!msg->mb || !mbuf_get_left(msg->mb) ||
+	    msg_ctype_cmp(&msg->ctyp, "application", "mikey") == false) {
+		ua_say("switch INFO refused: no application/mikey body");
+		(void)sip_treply(NULL, sip, msg, 415, "Unsupported Media Type");
+		return;
+	}
+	err = kmsc_update_open(c, mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
+			       &env, &u, &st);
+	kmsc_update_wipe(&u);
+	t = send_tek(c);
+	if (!err && (!t || t->spi_len != MEDIA_MKI_LEN || !(t->spi[0] & 0x80)))
+		err = CC_ERR_MISSING;
+	if (err) {
+		ua_say("switch INFO refused: %s",
+		       st.kind != KMSC_FAIL_NONE ?
+			       kmsc_status_str(&st, sbuf, sizeof(sbuf)) :
+			       cc_strerror(err));
+		(void)sip_treply(NULL, sip, msg, 400, "Bad MIKEY Update");
+		return;
+	}
+	mki = (uint32_t)t->spi[0] << 24 | (uint32_t)t->spi[1] << 16 |
+	      (uint32_t)t->spi[2] << 8 | t->spi[3];
+	(void)sip_treply(NULL, sip, msg, 200, "OK");
+	ua_media_switch(mki);
+}
+
 void ua_rekey_free(void)
 {
 	kmsc_update_wipe(&upd);

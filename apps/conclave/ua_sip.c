@@ -238,6 +238,12 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	return ua_rekey_offer(&S.csb, S.laddr_ip, msg, descp);
 }
 
+static void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	ua_rekey_info(&S.csb, sip, msg);
+}
+
 static void close_h(int err, const struct sip_msg *msg, void *arg)
 {
 	const struct sip_hdr *h;
@@ -394,10 +400,12 @@ int ua_sip_start(void)
 		return err;
 	ua_say("calling %s via %s (rtp %s:%u, tone %.0f Hz)", U.target, S.ruri,
 	       S.laddr_ip, port, ua_media_tone());
+	/* D7: the focus may tell us when to send under a new epoch */
 	return sipsess_connect(&S.sess, S.sock, S.ruri, NULL, U.cred.identity,
 			       "ua", NULL, 0, "application/sdp", S.offer, NULL,
 			       NULL, false, offer_h, answer_h, NULL, estab_h,
-			       NULL, NULL, close_h, NULL, NULL);
+			       info_h, NULL, close_h, NULL,
+			       "Recv-Info: mikey-switch\r\n");
 }
 
 void ua_sip_close(void)

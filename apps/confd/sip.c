@@ -76,6 +76,8 @@ struct leg {
 	struct tmr ev_tmr;      /* deferred REKEY_ACK / REKEY_FAILED */
 	enum conf_event_type ev_type;
 	uint32_t ev_epoch;
+	bool recv_switch;             /* Recv-Info: mikey-switch (D7) */
+	struct sip_request *info_req; /* the switch INFO in flight */
 };
 
 struct cconf_tmr {
@@ -192,6 +194,7 @@ static void leg_destructor(void *arg)
 
 	list_unlink(&l->le);
 	tmr_cancel(&l->ev_tmr);
+	mem_deref(l->info_req);
 	mem_deref(l->sess);
 	kmsc_update_wipe(&l->upd);
 	kmsc_csb_free(&l->csb);
@@ -293,6 +296,7 @@ static struct leg *leg_by_mid(struct cconf *cc, conf_mid m)
 
 static void answer_accept(struct leg *l, const struct conf_act_accept *a);
 static void send_update(struct leg *l, const struct conf_epoch_keys *e);
+static void send_switch(struct cconf *cc, const struct conf_epoch_keys *e);
 
 static void act_reject(struct leg *l, const struct conf_action *a)
 {
@@ -369,6 +373,8 @@ static void on_action(const struct conf_action *a, void *arg)
 			send_update(l, a->u.epoch);
 		break;
 	case CONF_ACT_SWITCH_MKI:
+		send_switch(cc, a->u.epoch);
+		/* fall through */
 	case CONF_ACT_RETIRE_EPOCH:
 		confd_media_action(cc->media, a);
 		confd_log(CONFD_LOG_INFO, "conference %s: %s epoch %" PRIu32,
@@ -840,6 +846,93 @@ static void defer_rekey_ev(struct leg *l, enum conf_event_type type,
 	tmr_start(&l->ev_tmr, 0, ev_h, l);
 }
 
+/* ---- the switch signal (D7) ------------------------------------------------
+ * Every remaining member acknowledged epoch e (or the ack deadline removed
+ * the others): tell each member to send under it now. The signal is a
+ * map-only CSB update (RFC 6043 §5.2: no KEMAC, every CS re-mapped to the
+ * epoch's MKI, V = 0), MAC-protected with the CSB's update keys and
+ * ordered by T, in a SIP INFO (RFC 6086, Info-Package mikey-switch) to
+ * members whose INVITE said Recv-Info: mikey-switch. The others switch by
+ * their own rule (spec/3gpp-kms-conferencing.md §4.4 step 6). */
+
+static void switch_resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+	struct leg *l = arg;
+
+	if (err || !msg || msg->scode >= 300)
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: switch INFO to %s: %s%u",
+			  conf_name(l), who(l), err ? strerror(err) : "status ",
+			  err || !msg ? 0 : msg->scode);
+}
+
+static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
+{
+	static uint8_t msg[KMSC_MAX_MSG];
+	static struct kmsc_update u;
+	const uint8_t spi[4] = { (uint8_t)(e->mki >> 24),
+				 (uint8_t)(e->mki >> 16),
+				 (uint8_t)(e->mki >> 8), (uint8_t)e->mki };
+	struct kmsc_update_opts o = { .map_spi = spi, .map_spi_len = 4 };
+	struct kmsc_env env = env_now();
+	size_t n = 0;
+	enum cc_err err;
+	int serr;
+
+	/* an update in flight will be followed by its own switch */
+	if (l->upd_epoch || l->info_req || !l->sess)
+		return;
+	err = kmsc_update_init(&l->csb, &o, &env, &u, msg, sizeof(msg), &n);
+	kmsc_update_wipe(&u);
+	if (err) {
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: switch for %s to epoch %" PRIu32 ": "
+									   "%s",
+			  conf_name(l), who(l), e->epoch, cc_strerror(err));
+		return;
+	}
+	serr = sip_drequestf(&l->info_req, g.sip, true, "INFO",
+			     sipsess_dialog(l->sess), 0, NULL, NULL,
+			     switch_resp_h, l,
+			     "Info-Package: mikey-switch\r\n"
+			     "Content-Disposition: Info-Package\r\n"
+			     "Content-Type: application/mikey\r\n"
+			     "Content-Length: %zu\r\n\r\n%b",
+			     n, msg, n);
+	if (serr)
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: switch INFO to %s: %s", conf_name(l),
+			  who(l), strerror(serr));
+	else
+		confd_log(CONFD_LOG_DEBUG,
+			  "conference %s: %s: send under epoch %" PRIu32 " now "
+									 "(INFO"
+									 ")",
+			  conf_name(l), who(l), e->epoch);
+}
+
+static void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
+{
+	struct le *le;
+	size_t n = 0;
+
+	for (le = g.legs.head; le; le = le->next) {
+		struct leg *l = le->data;
+
+		if (l->cc != cc || !l->member || !l->established ||
+		    !l->recv_switch)
+			continue;
+		switch_leg(l, e);
+		n++;
+	}
+	if (n)
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: epoch %" PRIu32 " in force: switch "
+							  "signalled to %zu "
+							  "member(s)",
+			  cc->focus, e->epoch, n);
+}
+
 static void send_update(struct leg *l, const struct conf_epoch_keys *e)
 {
 	static uint8_t init[KMSC_MAX_MSG];
@@ -1062,17 +1155,40 @@ static int contact_user(const struct sip_msg *msg, const struct leg *l,
 	return n < 0 || (size_t)n >= cap ? ENOSPC : 0;
 }
 
+/* INFO in a member's dialog (RFC 6086): we receive no Info Package, so
+ * one naming a package gets 469; a legacy INFO (none named) gets 200,
+ * which lets a participant use it to check that its dialog lives. */
+static void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct leg *l = arg;
+
+	if (sip_msg_xhdr(msg, "Info-Package")) {
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: INFO from %s with an Info-Package "
+			  "we do not receive: 469",
+			  conf_name(l), who(l));
+		(void)sip_treplyf(NULL, NULL, sip, msg, false, 469,
+				  "Bad Info Package",
+				  "Recv-Info: \r\nContent-Length: 0\r\n\r\n");
+		return;
+	}
+	(void)sip_treply(NULL, sip, msg, 200, "OK");
+}
+
 static int accept_leg(const struct sip_msg *msg, struct leg *l)
 {
 	char cuser[512];
 	int err;
 
+	/* D7: the member takes the epoch switch signal by INFO */
+	l->recv_switch =
+		sip_msg_xhdr_has_value(msg, "Recv-Info", "mikey-switch");
 	err = contact_user(msg, l, cuser, sizeof(cuser));
 	if (!err)
 		err = sipsess_accept(&l->sess, g.sock, msg, 183,
 				     "Session Progress", cuser,
 				     "application/sdp", NULL, NULL, NULL, false,
-				     offer_h, answer_h, estab_h, NULL, NULL,
+				     offer_h, answer_h, estab_h, info_h, NULL,
 				     close_h, l, NULL);
 	return err;
 }

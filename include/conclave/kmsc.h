@@ -506,6 +506,10 @@ struct kmsc_update_opts {
 					* or M (Responder) in the policy */
 	size_t nsupply;
 	bool want_resp; /* V flag: a TRANSFER_RESP is expected */
+	/* without supply: re-map every CS to this SPI of a key the CSB
+	 * already holds, no KEMAC ("send under this key now", D7) */
+	const uint8_t *map_spi;
+	size_t map_spi_len;
 };
 
 /** Wipe an update record. */
@@ -514,7 +518,8 @@ void kmsc_update_wipe(struct kmsc_update *u);
 /**
  * Build an update TRANSFER_INIT on a READY CSB (into out and u->init).
  * The map keeps every CS of c->tek (SSRC, policy) and names supply[0]'s
- * SPI. T = max(now, last T + 1 unit) so two updates within a second stay
+ * SPI (or map_spi, a key the CSB holds: CC_ERR_NOT_FOUND if it does
+ * not). T = max(now, last T + 1 unit) so two updates within a second stay
  * ordered. CC_ERR_POLICY if the ticket forbids us to supply keys;
  * CC_ERR_INVAL if a supplied SPI is already a key of the CSB.
  */

@@ -166,13 +166,19 @@ static enum cc_err init_msg(struct kmsc_csb *c,
 	struct mikey_msg m;
 	struct mikey_keys ks = { .n = 0 };
 	struct mikey_seal_opts so = { .keyed = c->update };
+	struct kmsc_key mk = { .spi_len = o->map_spi_len }; /* SPI only */
 	enum cc_err err;
 	size_t i;
 
 	mikey_msg_init(&m, MIKEY_DT_TRANSFER_INIT, o->want_resp,
 		       (enum mikey_prf)c->hdr_prf, c->csb_id,
 		       MIKEY_MAP_GENERIC_ID);
-	err = upd_map(c, &m, o->nsupply ? &o->supply[0] : NULL);
+	if (o->map_spi_len)
+		memcpy(mk.spi, o->map_spi, o->map_spi_len);
+	err = upd_map(c, &m,
+		      o->nsupply     ? &o->supply[0] :
+		      o->map_spi_len ? &mk :
+				       NULL);
 	if (err)
 		return err;
 	mikey_add_t(&m.ch, MIKEY_TS_NTP_UTC, t);
@@ -204,6 +210,21 @@ static enum cc_err init_msg(struct kmsc_csb *c,
 	return err;
 }
 
+/* map_spi names a key of the CSB (a switch to it, not a new key) */
+static bool holds_spi(const struct kmsc_csb *c,
+		      const struct kmsc_update_opts *o)
+{
+	size_t i;
+
+	if (!o->map_spi || o->map_spi_len > sizeof(c->keys[0].spi))
+		return false;
+	for (i = 0; i < c->nkeys; i++)
+		if (c->keys[i].spi_len == o->map_spi_len &&
+		    cc_ct_equal(c->keys[i].spi, o->map_spi, o->map_spi_len))
+			return true;
+	return false;
+}
+
 enum cc_err kmsc_update_init(struct kmsc_csb *c,
 			     const struct kmsc_update_opts *o,
 			     const struct kmsc_env *env, struct kmsc_update *u,
@@ -228,6 +249,8 @@ enum cc_err kmsc_update_init(struct kmsc_csb *c,
 		if (err)
 			return err;
 	}
+	if (!o->nsupply && o->map_spi_len && !holds_spi(c, o))
+		return CC_ERR_NOT_FOUND;
 	memset(u, 0, sizeof(*u));
 	saved_t = c->last_t;
 	cc_wr_init(&wr, u->init, sizeof(u->init));
