@@ -90,11 +90,17 @@ static void usage(FILE *f)
 	      "random)\n"
 	      "  --roc-start N      first ROC, as if the stream had wrapped N "
 	      "times (0)\n"
+	      "  --keepalive S      in-dialog INFO every S s; no answer, 481 "
+	      "or 408 = focus\n"
+	      "                     lost (10; 0 = off)\n"
+	      "  --timeout S        give up a call not answered in S s (30; "
+	      "0 = SIP's 32 s)\n"
 	      "  --quiet            no progress lines\n"
 	      "\n"
 	      "stdin commands while running: status, report, leave.\n"
 	      "Exit status: 0 joined and left cleanly (or the focus hung up), "
-	      "1 call failed, 2 usage.\n",
+	      "1 call failed,\n2 usage, 3 focus lost (no answer to the "
+	      "keepalive, or 481).\n",
 	      f);
 }
 
@@ -207,6 +213,11 @@ static int parse_opt(int argc, char **argv, int i)
 		U.o.roc_start = (uint32_t)d;
 	else if (!strcmp(a, "--ssrc") && !parse_hex32(v, &U.o.ssrc))
 		return 2;
+	else if (!strcmp(a, "--keepalive") && !parse_num(v, 0, 3600, &d) &&
+		 (d == 0 || d >= 0.2))
+		U.o.keepalive_ms = (uint32_t)(d * 1000);
+	else if (!strcmp(a, "--timeout") && !parse_num(v, 0, 3600, &d))
+		U.o.timeout_s = (uint32_t)d;
 	else
 		return -1;
 	return 2;
@@ -221,6 +232,8 @@ static int parse(int argc, char **argv)
 	U.o.grace_ms = 3000;
 	U.o.switch_ms = 10000;
 	U.o.seq_start = -1;
+	U.o.keepalive_ms = 10000;
+	U.o.timeout_s = 30;
 	for (i = 1; i < argc; i += n) {
 		if (argv[i][0] != '-')
 			break;
@@ -344,6 +357,7 @@ static int run(void)
 		ua_say("setup FAIL %s", strerror(err));
 		return 1;
 	}
+	ua_live_calling();
 	signal(SIGUSR1, usr1_h);
 	/* commands on stdin only from a terminal, pipe or socket: epoll
 	 * refuses regular files and /dev/null */

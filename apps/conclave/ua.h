@@ -7,6 +7,7 @@
  *   ua_media.c   RTP socket, SRTP send (tone or WAV) and receive by MKI,
  *                per-source WAV recording, epochs (install/switch/retire)
  *   ua_report.c  the --report JSON and the one-line status
+ *   ua_live.c    call set-up timeout, keepalive INFO: is the focus there?
  *
  * One process, one participant, one conference, libre's main loop. Keys
  * live in the kmsc CSB and the media_member only; nothing here prints them.
@@ -26,6 +27,7 @@ enum {
 	UA_DETECT_MAX = 80000,   /* samples kept per source for detection */
 	UA_DETECT_EPOCH = 16000, /* ... and per source and MKI */
 	UA_NFREQ = 20,           /* media_tone_freq(0..19) */
+	UA_EXIT_FOCUS_LOST = 3,  /* exit status: focus lost us (docs/UA.md) */
 };
 
 /** Counters per MKI, ours (kept after an epoch is retired). */
@@ -78,6 +80,8 @@ struct ua_opts {
 	uint32_t ssrc;      /* --ssrc: offer this one (0 = random) */
 	int32_t seq_start;  /* --seq-start: first RTP SEQ (-1 = random) */
 	uint32_t roc_start; /* --roc-start: as if already wrapped N times */
+	uint32_t keepalive_ms; /* 0 = no keepalive INFO */
+	uint32_t timeout_s;    /* call set-up; 0 = libre's Timer B */
 	bool tcp, quiet;
 };
 
@@ -90,6 +94,8 @@ struct ua {
 	char contact[KMSC_MAX_ID];
 	bool joined, leaving, done;
 	int rc;
+	const char *ended;   /* how it ended (report), NULL while running */
+	char ended_why[160]; /* ... and why, for focus-lost and timeout */
 	unsigned rekeys;
 	/* media */
 	struct media_member *mm;
@@ -163,6 +169,16 @@ void ua_media_stop(void);
 void ua_media_free(void);
 /** The tone we send (for the report). */
 double ua_media_tone(void);
+
+/* ua_live.c */
+struct sip;
+struct sipsess;
+/** The INVITE is out: cancel it after --timeout s without a final answer. */
+void ua_live_calling(void);
+/** Joined: an in-dialog INFO every --keepalive; end as focus-lost
+ *  (UA_EXIT_FOCUS_LOST) on 481/408, a transport error or no answer. */
+void ua_live_start(struct sip *sip, struct sipsess *sess);
+void ua_live_stop(void);
 
 /* ua_report.c */
 /** Write the --report JSON (if asked); 0 or errno. */

@@ -42,6 +42,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void json_str_null(FILE *f, const char *s)
+{
+	if (s)
+		json_str(f, s);
+	else
+		fputs("null", f);
+}
+
 static void json_ms(FILE *f, const char *name, int64_t ms)
 {
 	if (ms < 0)
@@ -157,6 +165,10 @@ static void json_body(FILE *f)
 		U.joined ? "true" : "false", U.leaving ? "true" : "false",
 		U.ssrc, ua_media_tone(), U.rekeys);
 	json_str(f, U.media_to ? U.media_addr : "");
+	fputs(",\n  \"ended\": ", f);
+	json_str_null(f, U.ended);
+	fputs(", \"ended_reason\": ", f);
+	json_str_null(f, U.ended_why[0] ? U.ended_why : NULL);
 	fprintf(f, ",\n  \"elapsed_ms\": %lld, \"sending_mki\": \"0x%08x\",\n",
 		(long long)ua_now(), U.mm ? media_member_sending_mki(U.mm) : 0);
 	fprintf(f,

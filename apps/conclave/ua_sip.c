@@ -46,6 +46,8 @@ static void finish(int rc)
 		return;
 	U.done = true;
 	U.rc = rc;
+	if (!U.ended) /* ua_live.c sets focus-lost and timeout itself */
+		U.ended = rc ? "failed" : U.leaving ? "left" : "focus-bye";
 	re_cancel();
 }
 
@@ -224,6 +226,7 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 	S.established = true;
 	U.joined = true;
 	ua_say("joined %s", U.focus);
+	ua_live_start(S.sip, S.sess);
 	if (U.o.focus_out && (f = fopen(U.o.focus_out, "w")) != NULL) {
 		fprintf(f, "%s\n", U.focus);
 		fclose(f);
@@ -411,6 +414,7 @@ int ua_sip_start(void)
 void ua_sip_close(void)
 {
 	tmr_cancel(&S.deadline);
+	ua_live_stop();
 	ua_rekey_free();
 	kmsc_csb_free(&S.csb);
 	kmsc_ticket_wipe(&S.ticket);
