@@ -390,10 +390,12 @@ static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 	}
 	cc_wipe(text, sizeof(text));
 	e->sip_port = bcd_free_port();
-	/* the storm: every join rekeys, at most one rekey start a second */
+	/* the storm: every join rekeys, at most one rekey start a second;
+	 * most members only listen, so no RTP timeout */
 	snprintf(text, sizeof(text),
 		 "udp 127.0.0.1:%d\ntcp off\nfactory " BCD_FACTORY "\n"
-		 "credential %s\nidle_timeout 600\nlog_level info\n"
+		 "credential %s\nidle_timeout 600\nrtp_timeout 0\n"
+		 "log_level info\n"
 		 "replay_capacity 1048576\n"
 		 "policy rekey-on=%s\npolicy min-rekey-interval=%d\n"
 		 "policy grace=%s\npolicy ack-deadline=%s\n"

@@ -77,9 +77,9 @@ struct ua_opts {
 	double tone;       /* 0 = from the identity */
 	uint32_t duration; /* s; 0 = until leave */
 	uint32_t skew, grace_ms, switch_ms;
-	uint32_t ssrc;      /* --ssrc: offer this one (0 = random) */
-	int32_t seq_start;  /* --seq-start: first RTP SEQ (-1 = random) */
-	uint32_t roc_start; /* --roc-start: as if already wrapped N times */
+	uint32_t ssrc;         /* --ssrc: offer this one (0 = random) */
+	int32_t seq_start;     /* --seq-start: first RTP SEQ (-1 = random) */
+	uint32_t roc_start;    /* --roc-start: as if already wrapped N times */
 	uint32_t keepalive_ms; /* 0 = no keepalive INFO */
 	uint32_t timeout_s;    /* call set-up; 0 = libre's Timer B */
 	bool tcp, quiet;

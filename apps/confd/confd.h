@@ -1,6 +1,7 @@
 /*
  * confd.h -- conclave-confd internals: configuration (main.c), log
- * (main.c), and the SIP factory/focus (sip.c).
+ * (main.c), the SIP factory/focus (sip.c), the media plane (media.c) and
+ * the counters behind GET /metrics (metrics.c).
  */
 #ifndef CONCLAVE_CONFD_H
 #define CONCLAVE_CONFD_H
@@ -25,6 +26,10 @@ void confd_log(enum confd_level level, const char *fmt, ...)
 struct confd_conf {
 	char udp[64]; /* addr:port or "off" */
 	char tcp[64];
+	char tls[64];         /* addr:port or "off" (default) */
+	char tls_cert[512];   /* PEM: certificate chain + private key */
+	char metrics[64];     /* HTTP addr:port for /metrics, or "off" */
+	uint32_t rtp_timeout; /* s without SRTP from a member: lost; 0 = off */
 	char factory[KMSC_MAX_ID];  /* sip:factory.conf1@realm */
 	char credential[512];       /* `conclave kms credential export` */
 	char kms_url[KMSC_MAX_URL]; /* "" = the credential's */
@@ -46,6 +51,15 @@ void confd_sip_shutdown(void);
 
 /** Free what confd_sip_start allocated. */
 void confd_sip_free(void);
+
+/** Gauges read at scrape time (sip.c walks its conferences). */
+struct confd_gauges {
+	uint64_t conferences; /* live (not ended) */
+	uint64_t members;     /* joining + joined, over live conferences */
+	uint64_t media_fwd;   /* SRTP copies forwarded, ever */
+	uint64_t media_drops; /* packets dropped, ever */
+};
+void confd_sip_gauges(struct confd_gauges *gs);
 
 /* ---- media plane (media.c): switching mode, one RTP socket per
  * conference ------------------------------------------------------------ */
@@ -71,5 +85,45 @@ void confd_media_action(struct confd_media *m, const struct conf_action *a);
 /** Copies forwarded and packets dropped (any reason). */
 void confd_media_stats(const struct confd_media *m, uint64_t *fwd,
 		       uint64_t *drops);
+/** Fill out with up to max members whose last authenticated packet (or,
+ *  if none arrived yet, whose confd_media_add) is older than `before`
+ *  (tmr_jiffies ms); returns how many. For the RTP timeout (sip.c). */
+size_t confd_media_silent(const struct confd_media *m, uint64_t before,
+			  conf_mid *out, size_t max);
+
+/* ---- metrics (metrics.c): GET /metrics, GET /healthz ---------------------- */
+
+enum {
+	CONFD_RM__COUNT = CONF_RM_ENDED + 1, /* index: enum conf_removal */
+	CONFD_CODE_MIN = 400,                /* refused: 400 .. 599 */
+	CONFD_CODE__COUNT = 200,
+};
+
+/** Counters; sip.c bumps them in one line each. Single-threaded (the
+ *  libre main loop), so plain integers do. */
+struct confd_counters {
+	uint64_t conferences_created;
+	uint64_t joins_accepted; /* ACCEPT from the conference core */
+	uint64_t refused[CONFD_CODE__COUNT]; /* final 4xx/5xx to an INVITE */
+	uint64_t rekeys_started;    /* NEW_EPOCH after a conference's first */
+	uint64_t rekeys_completed;  /* SWITCH_MKI to such an epoch */
+	uint64_t reinvite_failures; /* CSB update unsent or refused */
+	uint64_t removed[CONFD_RM__COUNT]; /* DROP_MEDIA, by conf_removal */
+	uint64_t kms_requests;             /* RESOLVE_INITs posted */
+	uint64_t kms_failures; /* no usable KMS answer (transport, HTTP) */
+	uint64_t media_fwd_gone, media_drops_gone; /* of freed conferences */
+};
+
+extern struct confd_counters confd_ctr;
+
+/** Count a final INVITE refusal by its SIP status code. */
+void confd_metrics_refused(uint16_t code);
+/** Count what a conference core action says (accept, rekey, removal). */
+void confd_metrics_action(const struct conf_action *a);
+/** Keep a conference's media counters when it is freed. */
+void confd_metrics_media_gone(const struct confd_media *m);
+/** Start the HTTP listener at addr ("off": nothing); 0 or an errno. */
+int confd_metrics_start(const char *addr);
+void confd_metrics_stop(void);
 
 #endif

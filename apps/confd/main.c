@@ -65,6 +65,13 @@ static void usage(FILE *f)
 		"defaults)\n"
 		"  --udp ADDR:PORT|off      SIP over UDP\n"
 		"  --tcp ADDR:PORT|off      SIP over TCP\n"
+		"  --tls ADDR:PORT|off      SIP over TLS (default off; needs "
+		"--tls-cert)\n"
+		"  --tls-cert FILE          PEM: certificate chain + private "
+		"key\n"
+		"  --metrics ADDR:PORT|off  HTTP GET /metrics (Prometheus) and "
+		"/healthz\n"
+		"                           (default off)\n"
 		"  --factory URI            factory URI, "
 		"sip:factory.<conf>@<realm>\n"
 		"  --credential FILE        the factory/focus KMS "
@@ -75,6 +82,10 @@ static void usage(FILE *f)
 		"  --skew SECONDS           MIKEY timestamp window\n"
 		"  --idle-timeout SECONDS   end an empty conference after "
 		"this\n"
+		"  --rtp-timeout SECONDS    remove a member without SRTP this "
+		"long\n"
+		"                           (counted from its join; 0 = off; "
+		"default 30)\n"
 		"  --replay-capacity N      TRANSFER_INITs remembered\n"
 		"  --strict-sdp-ids yes|no  require the SDP-IDs extension "
 		"(A11)\n"
@@ -92,6 +103,9 @@ static void defaults(struct confd_conf *cf)
 	memset(cf, 0, sizeof(*cf));
 	snprintf(cf->udp, sizeof(cf->udp), "127.0.0.1:5060");
 	snprintf(cf->tcp, sizeof(cf->tcp), "127.0.0.1:5060");
+	snprintf(cf->tls, sizeof(cf->tls), "off");
+	snprintf(cf->metrics, sizeof(cf->metrics), "off");
+	cf->rtp_timeout = 30;
 	snprintf(cf->factory, sizeof(cf->factory),
 		 "sip:factory.conf1@example.org");
 	snprintf(cf->credential, sizeof(cf->credential),
@@ -177,6 +191,14 @@ static bool set_key(struct confd_conf *cf, const char *key, const char *v)
 		return set_str(cf->udp, sizeof(cf->udp), v);
 	if (!strcmp(k, "tcp"))
 		return set_str(cf->tcp, sizeof(cf->tcp), v);
+	if (!strcmp(k, "tls"))
+		return set_str(cf->tls, sizeof(cf->tls), v);
+	if (!strcmp(k, "tls_cert"))
+		return set_str(cf->tls_cert, sizeof(cf->tls_cert), v);
+	if (!strcmp(k, "metrics"))
+		return set_str(cf->metrics, sizeof(cf->metrics), v);
+	if (!strcmp(k, "rtp_timeout"))
+		return set_u32(&cf->rtp_timeout, v);
 	if (!strcmp(k, "factory"))
 		return set_str(cf->factory, sizeof(cf->factory), v);
 	if (!strcmp(k, "credential"))
@@ -289,6 +311,10 @@ static int check_conf(const struct confd_conf *cf)
 		fprintf(stderr, "conclave-confd: inconsistent policy\n");
 		return 2;
 	}
+	if (strcmp(cf->tls, "off") && !cf->tls_cert[0]) {
+		fprintf(stderr, "conclave-confd: tls needs tls_cert\n");
+		return 2;
+	}
 	if (cf->policy.keys == CONF_KEYS_KMS) {
 		fprintf(stderr, "conclave-confd: group-keys=kms is not "
 				"implemented yet\n");
@@ -331,7 +357,9 @@ int main(int argc, char **argv)
 		kmsc_cred_wipe(&cred);
 		return 1;
 	}
-	rc = confd_sip_start(&cf, &cred) ? 1 : 0;
+	rc = confd_metrics_start(cf.metrics) || confd_sip_start(&cf, &cred) ?
+		     1 :
+		     0;
 	if (!rc) {
 		(void)re_main(on_signal);
 		if (got_signal) {
@@ -344,6 +372,7 @@ int main(int argc, char **argv)
 		}
 	}
 	confd_sip_free();
+	confd_metrics_stop();
 	kmsc_cred_wipe(&cred);
 	libre_close();
 	confd_log(CONFD_LOG_INFO, "exit %d", rc);

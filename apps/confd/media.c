@@ -21,6 +21,7 @@ struct mdest {
 	struct le le;
 	conf_mid mid;
 	struct sa addr;
+	uint64_t last_rx; /* tmr_jiffies: last authenticated packet, or add */
 };
 
 struct confd_media {
@@ -101,6 +102,7 @@ static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
 				  m->name, cc_strerror(err), m->drops);
 		return;
 	}
+	from->last_rx = tmr_jiffies();
 	for (i = 0; i < fan.n; i++) {
 		const struct mdest *d = fan.dest[i].leg;
 
@@ -171,6 +173,7 @@ int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp)
 		return ENOMEM;
 	d->mid = mid;
 	d->addr = *rtp;
+	d->last_rx = tmr_jiffies();
 	if (media_group_add_member(m->g, mid, d)) {
 		mem_deref(d);
 		return EINVAL;
@@ -243,4 +246,19 @@ void confd_media_stats(const struct confd_media *m, uint64_t *fwd,
 	media_group_stats(m->g, &st);
 	*fwd = st.fwd_copies;
 	*drops = m->drops;
+}
+
+size_t confd_media_silent(const struct confd_media *m, uint64_t before,
+			  conf_mid *out, size_t max)
+{
+	struct le *le;
+	size_t n = 0;
+
+	for (le = m ? m->dests.head : NULL; le && n < max; le = le->next) {
+		const struct mdest *d = le->data;
+
+		if (d->last_rx < before)
+			out[n++] = d->mid;
+	}
+	return n;
 }

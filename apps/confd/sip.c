@@ -28,12 +28,16 @@
  * 491 and retries ours after its back-off; an update due while one is in
  * flight on the leg waits for it (only the newest waits). Events are fed
  * from a zero timer, never from inside libre's or the core's callbacks.
- * Media: media.c (one RTP socket per conference, switching mode).
+ * Media: media.c (one RTP socket per conference, switching mode). A
+ * member in the fan-out whose authenticated SRTP stops (or never starts)
+ * for rtp_timeout seconds, counted from its join, is LOST (a leave): the
+ * core drops it, it gets a BYE, and the rest are rekeyed per policy.
+ * Transports: UDP, TCP, TLS (`tls`, `tls_cert`). Counters: metrics.c.
  *
  * D6: a colliding SSRC is replaced in the TRANSFER_RESP CS map, and other
  * senders' streams that wrapped are named with their ROC.
- *
- * Not done: TLS, /metrics.
+ * D7: once an epoch is in force, members that take it are told to send
+ * under it by a map-only CSB update in an INFO (send_switch).
  */
 #include "confd.h"
 
@@ -111,6 +115,8 @@ static struct {
 	uint32_t next_focus;
 	uint64_t next_cookie;
 	struct tmr deadline;
+	struct tmr rtp_tmr; /* the RTP timeout check */
+	struct tls *tls;    /* the TLS listener's certificate and key */
 	bool closing;
 } g;
 
@@ -145,6 +151,7 @@ static void reply_stateless(const struct sip_msg *msg, uint16_t code,
 {
 	char warn[128];
 
+	confd_metrics_refused(code);
 	if (w306 && !sipglue_warning_306(g.realm, warn, sizeof(warn))) {
 		(void)sip_treplyf(NULL, NULL, g.sip, msg, false, code, reason,
 				  "Warning: %s\r\nContent-Length: 0\r\n\r\n",
@@ -176,6 +183,7 @@ static void leg_reject(struct leg *l, uint16_t code, const char *reason,
 
 	if (!l->sess)
 		return;
+	confd_metrics_refused(code);
 	if (w306 && !sipglue_warning_306(g.realm, warn, sizeof(warn)))
 		err = sipsess_reject(l->sess, code, reason,
 				     "Warning: %s\r\nContent-Length: 0\r\n\r\n",
@@ -235,6 +243,7 @@ static void cconf_destructor(void *arg)
 			leg_drop(l);
 		}
 	}
+	confd_metrics_media_gone(cc->media);
 	cc->media = mem_deref(cc->media);
 	conf_free(cc->core);
 }
@@ -416,6 +425,13 @@ static void on_action(const struct conf_action *a, void *arg)
 	}
 }
 
+/* Every core action is counted for /metrics, then handled. */
+static void on_action_counted(const struct conf_action *a, void *arg)
+{
+	confd_metrics_action(a);
+	on_action(a, arg);
+}
+
 static void cconf_feed(struct cconf *cc, struct conf_event *ev)
 {
 	enum cc_err err;
@@ -467,8 +483,8 @@ static enum cc_err cconf_create(struct leg *l)
 	err = kmsc_rand_system((uint8_t *)&cc->focus_ssrc,
 			       sizeof(cc->focus_ssrc), NULL);
 	if (!err)
-		err = conf_new(&cc->core, on_action, cc, conf_rand_openssl,
-			       NULL);
+		err = conf_new(&cc->core, on_action_counted, cc,
+			       conf_rand_openssl, NULL);
 	if (!err && confd_media_alloc(&cc->media, l->laddr, cc->core, cc->focus,
 				      roc_h, cc))
 		err = CC_ERR_NOMEM;
@@ -494,6 +510,7 @@ static enum cc_err cconf_create(struct leg *l)
 		return err;
 	}
 	l->cc = cc;
+	confd_ctr.conferences_created++;
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s created by %s (%zu ticket responder(s))",
 		  cc->focus, l->peer, n);
@@ -803,6 +820,7 @@ static void kms_h(const struct kmsc_status *st, const uint8_t *body, size_t len,
 {
 	struct leg *l = arg;
 
+	confd_ctr.kms_failures += st->kind != KMSC_FAIL_NONE;
 	l->resolving = false;
 	if (!l->dead && !g.closing) {
 		if (st->kind != KMSC_FAIL_NONE)
@@ -841,6 +859,7 @@ static void ev_h(void *arg);
 static void defer_rekey_ev(struct leg *l, enum conf_event_type type,
 			   uint32_t epoch)
 {
+	confd_ctr.reinvite_failures += type == CONF_EV_REKEY_FAILED;
 	l->ev_type = type;
 	l->ev_epoch = epoch;
 	tmr_start(&l->ev_tmr, 0, ev_h, l);
@@ -887,7 +906,7 @@ static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
 	if (err) {
 		confd_log(CONFD_LOG_WARN,
 			  "conference %s: switch for %s to epoch %" PRIu32 ": "
-									   "%s",
+			  "%s",
 			  conf_name(l), who(l), e->epoch, cc_strerror(err));
 		return;
 	}
@@ -906,8 +925,8 @@ static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
 	else
 		confd_log(CONFD_LOG_DEBUG,
 			  "conference %s: %s: send under epoch %" PRIu32 " now "
-									 "(INFO"
-									 ")",
+			  "(INFO"
+			  ")",
 			  conf_name(l), who(l), e->epoch);
 }
 
@@ -928,8 +947,8 @@ static void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
 	if (n)
 		confd_log(CONFD_LOG_INFO,
 			  "conference %s: epoch %" PRIu32 " in force: switch "
-							  "signalled to %zu "
-							  "member(s)",
+			  "signalled to %zu "
+			  "member(s)",
 			  cc->focus, e->epoch, n);
 }
 
@@ -1110,6 +1129,79 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 		check_idle(cc);
 }
 
+/* ---- RTP timeout: no authenticated SRTP is a leave ------------------------ */
+
+enum {
+	RTP_CHECK_MS = 1000,
+	RTP_SILENT_MAX = 64, /* handled per conference and check */
+};
+
+/* The core's LOST (reason "lost"): DROP_MEDIA, whose act_drop sends the
+ * BYE, and a rekey per policy as for a leave. Established members only;
+ * one still joining is checked once its ACK has come. */
+static void rtp_lost(struct cconf *cc, conf_mid mid)
+{
+	struct leg *l = leg_by_mid(cc, mid);
+	struct conf_event ev = { .type = CONF_EV_LOST };
+
+	if (!l || !l->established || l->dead)
+		return;
+	confd_log(CONFD_LOG_INFO,
+		  "conference %s: %s: no SRTP for %u s, removing it (lost)",
+		  cc->focus, who(l), g.cf->rtp_timeout);
+	ev.u.member = mid;
+	cconf_feed(cc, &ev);
+}
+
+static void rtp_check(void *arg)
+{
+	uint64_t now = tmr_jiffies(), to = (uint64_t)g.cf->rtp_timeout * 1000;
+	conf_mid silent[RTP_SILENT_MAX];
+	struct le *le;
+	size_t n, i;
+
+	(void)arg;
+	tmr_start(&g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
+	if (now <= to)
+		return;
+	for (le = g.confs.head; le;) {
+		struct cconf *cc = le->data;
+
+		le = le->next;
+		if (cc->ended)
+			continue;
+		n = confd_media_silent(cc->media, now - to, silent,
+				       RTP_SILENT_MAX);
+		for (i = 0; i < n && !cc->ended; i++)
+			rtp_lost(cc, silent[i]);
+		if (n)
+			check_idle(cc);
+	}
+}
+
+void confd_sip_gauges(struct confd_gauges *gs)
+{
+	struct conf_stats st;
+	struct le *le;
+	uint64_t fwd, drops;
+
+	memset(gs, 0, sizeof(*gs));
+	gs->media_fwd = confd_ctr.media_fwd_gone;
+	gs->media_drops = confd_ctr.media_drops_gone;
+	for (le = g.confs.head; le; le = le->next) {
+		const struct cconf *cc = le->data;
+
+		confd_media_stats(cc->media, &fwd, &drops);
+		gs->media_fwd += fwd;
+		gs->media_drops += drops;
+		if (cc->ended)
+			continue;
+		conf_stats(cc->core, now_ms(), &st);
+		gs->conferences++;
+		gs->members += st.members;
+	}
+}
+
 /* ---- a new INVITE ---------------------------------------------------------- */
 
 static enum cc_err route(const struct sip_msg *msg, struct leg *l)
@@ -1207,9 +1299,11 @@ static void start_resolve(struct leg *l)
 		key_failure(l, l->creating ? "create" : "join", err, &st);
 		return;
 	}
+	confd_ctr.kms_requests++;
 	err = kmsc_http_post(g.httpc, g.cred->kms_url, rinit, n, kms_h,
 			     mem_ref(l));
 	if (err) {
+		confd_ctr.kms_failures++;
 		mem_deref(l);
 		confd_log(CONFD_LOG_WARN, "KMS post: %s", cc_strerror(err));
 		leg_reject(l, 503, "KMS Unavailable", false);
@@ -1259,6 +1353,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		(void)re_snprintf(uri, sizeof(uri), "%r", &msg->ruri);
 		confd_log(CONFD_LOG_INFO, "call %s: no conference at %s",
 			  l->callid, uri);
+		confd_metrics_refused(404);
 		(void)sip_treply(NULL, g.sip, msg, 404, "Not Found");
 		mem_deref(l);
 		return;
@@ -1284,7 +1379,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 
 /* ---- start / stop --------------------------------------------------------- */
 
-static int add_transport(enum sip_transp tp, const char *addr)
+/* tls: the certificate for SIP_TRANSP_TLS, ignored otherwise */
+static int add_transport(enum sip_transp tp, const char *addr, struct tls *tls)
 {
 	struct sa sa;
 	int err;
@@ -1293,7 +1389,7 @@ static int add_transport(enum sip_transp tp, const char *addr)
 		return 0;
 	err = sa_decode(&sa, addr, strlen(addr));
 	if (!err)
-		err = sip_transp_add(g.sip, tp, &sa);
+		err = sip_transp_add(g.sip, tp, &sa, tls);
 	if (err) {
 		confd_log(CONFD_LOG_ERROR, "listen %s %s: %s",
 			  sip_transp_name(tp), addr, strerror(err));
@@ -1302,6 +1398,24 @@ static int add_transport(enum sip_transp tp, const char *addr)
 	confd_log(CONFD_LOG_INFO, "listening sip %s %s", sip_transp_name(tp),
 		  addr);
 	return 0;
+}
+
+/* SIP over TLS (RFC 3261 §26.2.1): the server side only; the PEM holds
+ * the certificate chain and the private key (as kmsd's tls_cert). */
+static int add_tls(const struct confd_conf *cf)
+{
+	int err;
+
+	if (!strcmp(cf->tls, "off"))
+		return 0;
+	err = tls_alloc(&g.tls, TLS_METHOD_SSLV23, cf->tls_cert, NULL);
+	if (err) {
+		confd_log(CONFD_LOG_ERROR,
+			  "cannot load TLS certificate and key from %s: %s",
+			  cf->tls_cert, strerror(err));
+		return err;
+	}
+	return add_transport(SIP_TRANSP_TLS, cf->tls, g.tls);
 }
 
 static void exit_h(void *arg)
@@ -1333,13 +1447,17 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 	err = sip_alloc(&g.sip, NULL, 4096, 4096, 256, "conclave-confd", exit_h,
 			NULL);
 	if (!err)
-		err = add_transport(SIP_TRANSP_UDP, cf->udp);
+		err = add_transport(SIP_TRANSP_UDP, cf->udp, NULL);
 	if (!err)
-		err = add_transport(SIP_TRANSP_TCP, cf->tcp);
+		err = add_transport(SIP_TRANSP_TCP, cf->tcp, NULL);
+	if (!err)
+		err = add_tls(cf);
 	if (!err)
 		err = sipsess_listen(&g.sock, g.sip, 4096, conn_h, NULL);
 	if (err)
 		return err;
+	if (cf->rtp_timeout)
+		tmr_start(&g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
 	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",
 		  cf->factory, "focus<N>", cred->kms_url, cred->identity);
 	return 0;
@@ -1358,6 +1476,7 @@ void confd_sip_shutdown(void)
 	struct le *le;
 
 	g.closing = true;
+	tmr_cancel(&g.rtp_tmr);
 	for (le = g.confs.head; le;) {
 		struct cconf *cc = le->data;
 		struct conf_event ev = { .type = CONF_EV_ENDED };
@@ -1382,6 +1501,7 @@ void confd_sip_free(void)
 	struct le *le;
 
 	tmr_cancel(&g.deadline);
+	tmr_cancel(&g.rtp_tmr);
 	for (le = g.confs.head; le;) {
 		struct cconf *cc = le->data;
 
@@ -1398,6 +1518,7 @@ void confd_sip_free(void)
 	if (g.sip)
 		sip_close(g.sip, true);
 	g.sip = mem_deref(g.sip);
+	g.tls = mem_deref(g.tls);
 	kmsc_httpc_free(g.httpc);
 	g.httpc = NULL;
 	mikey_replay_free(g.replay);

@@ -7,6 +7,9 @@
  *   --cred FILE        credential (`conclave kms credential export`)
  *   --server HOST:PORT where confd listens (the Request-URI host)
  *   --tcp              SIP over TCP (default UDP)
+ *   --tls              SIP over TLS (sip:...;transport=tls)
+ *   --ca FILE          with --tls: verify the server's certificate chain
+ *                      against this CA (PEM); without it, no verification
  *   --skew N           MIKEY timestamp window
  *   --allow ID,ID      extra ticket responders (a creation's allowed set)
  *   --tamper           flip a bit of the TRANSFER_INIT's MAC
@@ -30,12 +33,15 @@
  * The fingerprint is for the test only: it shows that two members hold
  * the same key without printing it.
  */
+/* libre is built on OpenSSL; this exposes tls_openssl_context() */
+#define USE_OPENSSL 1
 #include <re.h>
 
 #include <conclave/media.h>
 #include <conclave/sipglue.h>
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,10 +56,11 @@ static struct {
 	struct sip_request *bye;
 	struct mbuf *desc;
 	struct tmr tmr, guard;
-	const char *server, *target, *allow, *focus_out;
+	const char *server, *target, *allow, *focus_out, *ca;
+	struct tls *tls;
 	char ruri[512];
 	uint32_t skew, bye_after, send_ms, guard_ms;
-	bool tcp, tamper, replay, wait_bye, replayed, rtp;
+	bool tcp, tls_on, tamper, replay, wait_bye, replayed, rtp;
 	int rc;
 	/* media */
 	struct udp_sock *us;
@@ -511,6 +518,30 @@ static int prepare(void)
 	return 0;
 }
 
+/* A TLS context; with --ca the server's chain must verify (the handshake
+ * fails otherwise). confd sends its re-INVITEs and BYE over a new
+ * connection to our Contact (libre keeps no connection alias), so our
+ * listener needs a certificate too: a self-signed one (confd does not
+ * verify members' certificates; MIKEY authenticates them). The context is
+ * shared, so with --ca our listener also asks confd for its certificate
+ * (confd presents the same one) and checks it against the CA. */
+static int setup_tls(const struct sa *laddr)
+{
+	int err = tls_alloc(&U.tls, TLS_METHOD_SSLV23, NULL, NULL);
+
+	if (!err)
+		err = tls_set_selfsigned_rsa(U.tls, "confua", 2048);
+	if (!err && U.ca) {
+		err = tls_add_ca(U.tls, U.ca);
+		if (!err)
+			SSL_CTX_set_verify(tls_openssl_context(U.tls),
+					   SSL_VERIFY_PEER, NULL);
+	}
+	if (!err)
+		err = sip_transp_add(U.sip, SIP_TRANSP_TLS, laddr, U.tls);
+	return err;
+}
+
 static int setup_sip(void)
 {
 	char user[KMSC_MAX_ID], host[KMSC_MAX_ID];
@@ -521,7 +552,9 @@ static int setup_sip(void)
 			      host, sizeof(host)))
 		return EINVAL;
 	(void)re_snprintf(U.ruri, sizeof(U.ruri), "sip:%s@%s%s", user, U.server,
-			  U.tcp ? ";transport=tcp" : "");
+			  U.tls_on ? ";transport=tls" :
+			  U.tcp    ? ";transport=tcp" :
+				     "");
 	err = sip_alloc(&U.sip, NULL, 16, 16, 16, "confua", NULL, NULL);
 	if (!err)
 		err = sa_set_str(&laddr, "127.0.0.1", 0);
@@ -529,6 +562,8 @@ static int setup_sip(void)
 		err = sip_transp_add(U.sip, SIP_TRANSP_UDP, &laddr);
 	if (!err)
 		err = sip_transp_add(U.sip, SIP_TRANSP_TCP, &laddr);
+	if (!err && U.tls_on)
+		err = setup_tls(&laddr);
 	if (!err)
 		err = sipsess_listen(&U.sock, U.sip, 16, conn_h, NULL);
 	return err;
@@ -536,8 +571,8 @@ static int setup_sip(void)
 
 static void usage(void)
 {
-	fputs("usage: confua --cred FILE --server HOST:PORT [--tcp] "
-	      "[--skew N]\n"
+	fputs("usage: confua --cred FILE --server HOST:PORT [--tcp|--tls] "
+	      "[--ca FILE] [--skew N]\n"
 	      "  [--allow ID,ID] [--tamper] [--replay] [--bye-after MS]\n"
 	      "  [--wait-bye] [--focus-out FILE] [--rtp] [--send-ms MS]\n"
 	      "  [--guard MS] invite URI\n",
@@ -555,6 +590,8 @@ static void parse(int argc, char **argv)
 
 		if (!strcmp(a, "--tcp"))
 			U.tcp = true;
+		else if (!strcmp(a, "--tls"))
+			U.tls_on = true;
 		else if (!strcmp(a, "--tamper"))
 			U.tamper = true;
 		else if (!strcmp(a, "--replay"))
@@ -572,6 +609,8 @@ static void parse(int argc, char **argv)
 			cred = v, i++;
 		else if (!strcmp(a, "--server"))
 			U.server = v, i++;
+		else if (!strcmp(a, "--ca"))
+			U.ca = v, i++;
 		else if (!strcmp(a, "--allow"))
 			U.allow = v, i++;
 		else if (!strcmp(a, "--focus-out"))
@@ -628,5 +667,7 @@ int main(int argc, char **argv)
 	kmsc_cred_wipe(&U.cred);
 	if (U.sip)
 		sip_close(U.sip, true);
+	U.sip = mem_deref(U.sip);
+	U.tls = mem_deref(U.tls);
 	return U.rc;
 }
