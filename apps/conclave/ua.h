@@ -63,6 +63,7 @@ struct ua_src {
 	uint64_t packets;
 	int64_t first, last;
 	uint32_t roc_first, roc_last; /* ROC of the first/last packet */
+	uint64_t idx_first, idx_max;  /* SRTP index ROC << 16 | SEQ */
 	struct ua_src_mki mki[UA_MAX_MKI];
 	size_t nmki;
 	struct ua_pcm pcm; /* first UA_DETECT_MAX samples */

@@ -398,11 +398,17 @@ static void heard(const struct media_rx_payload *rp)
 	struct ua_src_mki *sm = NULL;
 	int16_t pcm[MEDIA_PKT_MAX];
 	size_t i, n = rp->payload_len;
+	uint64_t idx;
 
 	if (!s)
 		return;
-	if (!s->packets++)
+	idx = (uint64_t)rp->info.roc << 16 | rp->info.rtp.seq;
+	if (!s->packets++) {
 		s->roc_first = rp->info.roc;
+		s->idx_first = s->idx_max = idx;
+	}
+	if (idx > s->idx_max)
+		s->idx_max = idx;
 	s->roc_last = rp->info.roc;
 	s->last = ua_now();
 	for (i = 0; i < s->nmki; i++)

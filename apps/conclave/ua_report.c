@@ -122,13 +122,20 @@ static void json_tones(FILE *f, const struct ua_pcm *p)
 
 static void json_source(FILE *f, const struct ua_src *s)
 {
+	/* packets the sender numbered between the first and the newest we
+	 * decrypted: any missing one was lost (or failed) on the way */
+	uint64_t expected = s->packets ? s->idx_max - s->idx_first + 1 : 0;
 	size_t j;
 
 	fprintf(f,
 		"    {\"ssrc\": %u, \"ssrc_hex\": \"%08x\", \"packets\": "
-		"%llu, \"roc_first\": %u, \"roc_last\": %u, ",
+		"%llu, \"roc_first\": %u, \"roc_last\": %u, \"expected\": "
+		"%llu, \"lost\": %llu, ",
 		s->ssrc, s->ssrc, (unsigned long long)s->packets, s->roc_first,
-		s->roc_last);
+		s->roc_last, (unsigned long long)expected,
+		(unsigned long long)(expected > s->packets ?
+					     expected - s->packets :
+					     0));
 	json_ms(f, "first_ms", s->first);
 	fputs(", ", f);
 	json_ms(f, "last_ms", s->last);
