@@ -29,21 +29,24 @@ enum {
 	BCD_MAX_SIZES = 4,
 	BCD_PSK_LEN = 16,
 	BCD_HIST_US = 2000000, /* join latency: 1 us buckets up to 2 s */
+	BCD_ROUNDS_MAX = 15,   /* --inproc-rounds */
 };
 
 struct bcd_opts {
 	const char *kmsd, *confd, *kamailio_cfg;
 	unsigned sizes[BCD_MAX_SIZES]; /* rekey sizes, ascending */
 	size_t nsizes;
-	unsigned conc;      /* joins in flight */
-	unsigned speakers;  /* media */
-	unsigned listeners; /* media */
-	unsigned pps;       /* per speaker */
-	double media_s;     /* media phase through confd */
-	double inproc_s;    /* each in-process fan-out run */
-	double sip_s;       /* sipp run (per target) */
-	unsigned sipp_rate; /* offered calls/s */
+	unsigned conc;          /* joins in flight */
+	unsigned speakers;      /* media */
+	unsigned listeners;     /* media */
+	unsigned pps;           /* per speaker */
+	double media_s;         /* media phase through confd */
+	double inproc_s;        /* each in-process fan-out run */
+	unsigned inproc_rounds; /* of the 6 runs, interleaved; medians */
+	double sip_s;           /* sipp run (per target) */
+	unsigned sipp_rate;     /* offered calls/s */
 	bool json, keep, no_kamailio, no_media;
+	bool only_media; /* --only media: no joins/rekey phase, no SIP */
 	/* --storm N: only the join storm (issue 5 §4), see bcd_storm() */
 	unsigned storm;      /* joiners (0: the benchmark) */
 	double storm_window; /* s: every join done within it */
@@ -93,9 +96,11 @@ struct bcd_media_res {
 	double rx_pps;      /* copies received per second */
 	double confd_cpu_s; /* confd CPU during the phase */
 	double copies_per_cpu_s;
-	/* in-process, same key and fan-out size */
-	double perleg_send, perleg_crypto; /* copies/s */
-	double group_send, group_crypto;   /* copies/s */
+	/* in-process, same key and fan-out size, copies/s: sendto per copy,
+	 * batched (media_sendq, sendmmsg), crypto only */
+	double perleg_sendto, perleg_mmsg, perleg_crypto;
+	double group_sendto, group_mmsg, group_crypto;
+	unsigned inproc_rounds; /* each figure is the median of these */
 	char err[160];
 };
 

@@ -6,7 +6,10 @@
  * binding (conf_ssrc_owner), and the ORIGINAL bytes are sent to every
  * other member. Never decrypted, never re-encrypted per leg. The
  * conference core's NEW_EPOCH / SWITCH_MKI / RETIRE_EPOCH / DROP_MEDIA
- * drive the group.
+ * drive the group. The copies of a packet go out in one sendmmsg(2) per
+ * MEDIA_SENDQ_MAX members (media_sendq on the socket's fd), the same code
+ * `conclave bench confd` times; one udp_send per member if libre gives no
+ * fd.
  */
 #include "confd.h"
 
@@ -26,6 +29,7 @@ struct mdest {
 
 struct confd_media {
 	struct udp_sock *us;
+	struct media_sendq *sq; /* on us's fd; NULL: udp_send per member */
 	struct media_group *g;
 	struct conf *core;
 	struct list dests;
@@ -33,8 +37,9 @@ struct confd_media {
 	void *arg;
 	const char *name;
 	uint16_t port;
-	uint64_t drop_src; /* from no member's RTP address */
-	uint64_t drops;    /* every drop: unknown source + switch drops */
+	uint64_t drop_src;   /* from no member's RTP address */
+	uint64_t drops;      /* every drop: unknown source + switch + send */
+	uint64_t send_drops; /* copies the kernel did not take */
 };
 
 static bool owner_h(uint32_t ssrc, media_mid *owner, uint32_t *roc, void *arg)
@@ -76,13 +81,68 @@ static struct mdest *by_mid(struct confd_media *m, conf_mid mid)
 	return NULL;
 }
 
+static const struct sockaddr *dest_addr(const void *leg, socklen_t *len,
+					void *arg)
+{
+	const struct mdest *d = leg;
+
+	(void)arg;
+	*len = d->addr.len;
+	return &d->addr.u.sa;
+}
+
+/* Copies not sent are counted; logged when the count passes 1, 2, 4,
+ * 8, ... (a drop can be several copies at once). */
+static void send_dropped(struct confd_media *m, uint64_t n, int err)
+{
+	uint64_t before = m->send_drops;
+
+	m->drops += n;
+	m->send_drops += n;
+	if ((before ^ m->send_drops) > before)
+		confd_log(CONFD_LOG_DEBUG,
+			  "conference %s: send: %s (%" PRIu64 " lost)", m->name,
+			  strerror(err), m->send_drops);
+}
+
+/* Send the original bytes to every other member: batched, or one
+ * udp_send each when there is no queue. */
+static void forward(struct confd_media *m, struct mbuf *mb,
+		    const struct media_fanout *fan)
+{
+	struct media_sendq_stats st;
+	uint64_t dropped;
+	size_t i, pos = mb->pos;
+
+	if (m->sq) {
+		media_sendq_stats(m->sq, &st);
+		dropped = st.dropped;
+		(void)media_sendq_fanout(m->sq, mbuf_buf(mb), mbuf_get_left(mb),
+					 fan, dest_addr, NULL);
+		media_sendq_stats(m->sq, &st);
+		if (st.dropped != dropped)
+			send_dropped(m, st.dropped - dropped, st.last_errno);
+		return;
+	}
+	for (i = 0; i < fan->n; i++) {
+		const struct mdest *d = fan->dest[i].leg;
+		int err;
+
+		if (i == fan->skip || !d)
+			continue;
+		mb->pos = pos;
+		err = udp_send(m->us, &d->addr, mb);
+		if (err)
+			send_dropped(m, 1, err);
+	}
+}
+
 static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
 {
 	struct confd_media *m = arg;
 	struct mdest *from = by_addr(m, src);
 	struct media_fanout fan;
 	struct media_rx_info info;
-	size_t i, pos = mb->pos;
 	enum cc_err err;
 
 	if (!from) {
@@ -103,15 +163,7 @@ static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
 		return;
 	}
 	from->last_rx = tmr_jiffies();
-	for (i = 0; i < fan.n; i++) {
-		const struct mdest *d = fan.dest[i].leg;
-
-		if (i == fan.skip || !d)
-			continue;
-		mb->pos = pos;
-		if (udp_send(m->us, &d->addr, mb))
-			m->drops++;
-	}
+	forward(m, mb, &fan);
 	if (info.roc_changed && m->roch)
 		m->roch(info.rtp.ssrc, info.roc, m->arg);
 }
@@ -120,9 +172,23 @@ static void destructor(void *arg)
 {
 	struct confd_media *m = arg;
 
+	media_sendq_free(m->sq);
 	m->us = mem_deref(m->us);
 	media_group_free(m->g);
 	list_flush(&m->dests);
+}
+
+/* The batched sender on the socket's fd; without it, udp_send per copy. */
+static void sendq_open(struct confd_media *m, const struct sa *local)
+{
+	int fd = udp_sock_fd(m->us, sa_af(local));
+
+	if (fd >= 0 && !media_sendq_new(&m->sq, fd, 0))
+		return;
+	m->sq = NULL;
+	confd_log(CONFD_LOG_WARN,
+		  "conference %s: no batched sending, one send per copy",
+		  m->name);
 }
 
 int confd_media_alloc(struct confd_media **mp, const char *ip,
@@ -152,6 +218,7 @@ int confd_media_alloc(struct confd_media **mp, const char *ip,
 		mem_deref(m);
 		return err;
 	}
+	sendq_open(m, &local);
 	m->port = sa_port(&local);
 	*mp = m;
 	return 0;

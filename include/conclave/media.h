@@ -4,7 +4,10 @@
  * send contexts, a per-leg re-encryption baseline for the benchmark, and the
  * audio helpers (G.711 mu-law, tone generator, Goertzel detector, WAV).
  *
- * No sockets: bytes in, bytes out. The daemon and the participant do I/O.
+ * No sockets but one: bytes in, bytes out, and the daemon and the
+ * participant do I/O. The exception is media_sendq, the switch's batched
+ * sender (sendmmsg(2) on Linux), kept here so that confd and the benchmark
+ * send the fan-out with the same code.
  *
  * Keys. Every epoch of a conference has one group key (TEK + salt) and one
  * 4-byte MKI = 0x80000000 | epoch (spec/3gpp-kms-conferencing.md §4.4). A
@@ -28,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 /* ---- constants -------------------------------------------------------- */
 
@@ -302,6 +306,78 @@ CC_MUST_USE enum cc_err media_perleg_rx(struct media_perleg *p,
 					const uint8_t *pkt, size_t len,
 					media_leg_h *lh, void *arg,
 					size_t *copies);
+
+/* ---- the batched sender: the fan-out in few system calls ------------- */
+
+/** Datagrams one send call takes at most: the kernel's per-call limit for
+ *  sendmmsg(2) (UIO_MAXIOV). A queue holds up to its batch size and sends
+ *  when full, so any number may be queued between flushes. */
+#define MEDIA_SENDQ_MAX 1024
+
+struct media_sendq;
+
+/** What a queue did (all flushes since it was made). */
+struct media_sendq_stats {
+	uint64_t queued;     /* datagrams handed to it */
+	uint64_t sent;       /* accepted by the kernel */
+	uint64_t dropped;    /* not sent: drop_again + drop_error */
+	uint64_t drop_again; /* send buffer full (EAGAIN, ENOBUFS) */
+	uint64_t drop_error; /* refused for its destination, or too long */
+	uint64_t calls;      /* send system calls made */
+	int last_errno;      /* of the latest drop (0: none yet) */
+};
+
+/**
+ * A send queue on a UDP socket fd (non-blocking; the caller keeps owning
+ * it). batch: datagrams per sendmmsg(2) call, 1..MEDIA_SENDQ_MAX (0: the
+ * maximum). Where sendmmsg is missing (not Linux, or ENOSYS) it sends one
+ * datagram per call. CC_ERR_INVAL (fd < 0, batch too big), CC_ERR_NOMEM.
+ */
+CC_MUST_USE enum cc_err media_sendq_new(struct media_sendq **qp, int fd,
+					size_t batch);
+/** Free the queue (NULL is fine); unsent datagrams are dropped uncounted. */
+void media_sendq_free(struct media_sendq *q);
+
+/** Queue one datagram to `to` (copied; at most a sockaddr_in6). The bytes
+ *  are NOT copied: pkt must stay valid until the next flush, which may be
+ *  this call (the queue sends when it holds `batch` datagrams). A refused
+ *  datagram (len 0, address too long) is counted as drop_error. */
+void media_sendq_add(struct media_sendq *q, const void *pkt, size_t len,
+		     const struct sockaddr *to, socklen_t tolen);
+/** The same, copying the bytes (len <= MEDIA_PKT_MAX) into the queue, for
+ *  callers that reuse their buffer for the next datagram (per-leg
+ *  re-encryption). */
+void media_sendq_add_copy(struct media_sendq *q, const void *pkt, size_t len,
+			  const struct sockaddr *to, socklen_t tolen);
+
+/**
+ * Send everything queued, in calls of up to `batch` datagrams, and empty
+ * the queue. Never blocks and never stops at one bad destination: a
+ * datagram the kernel refuses (e.g. EINVAL, EACCES, ENETUNREACH) is
+ * dropped and the rest are sent; when the socket's send buffer is full
+ * (EAGAIN, ENOBUFS) the rest of the queue is dropped (media is real time:
+ * late is lost). Drops are counted. Returns the datagrams sent.
+ */
+size_t media_sendq_flush(struct media_sendq *q);
+
+/** Where a leg's datagrams go: the caller's leg handle (media_dest.leg)
+ *  to a socket address; NULL to skip that leg. */
+typedef const struct sockaddr *(media_leg_addr_h)(const void *leg,
+						  socklen_t *len, void *arg);
+
+/**
+ * The switch's send path: queue pkt (the original bytes media_switch_rx
+ * accepted) for every leg of *fan except the sender and legs without an
+ * address, then flush. Returns the copies queued; what the kernel refused
+ * is in the stats. This is what confd does for every packet, and what
+ * `conclave bench confd` times.
+ */
+size_t media_sendq_fanout(struct media_sendq *q, const uint8_t *pkt, size_t len,
+			  const struct media_fanout *fan, media_leg_addr_h *ah,
+			  void *arg);
+
+void media_sendq_stats(const struct media_sendq *q,
+		       struct media_sendq_stats *st);
 
 /* ---- audio: G.711 mu-law [ITU-T G.711], tones, Goertzel, WAV ----------- */
 
