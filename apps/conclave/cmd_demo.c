@@ -59,7 +59,13 @@ static void usage(FILE *f)
 	      "and 6 (default 3)\n"
 	      "  --kmsd PATH, --confd PATH\n"
 	      "                        the daemons (default: next to this "
-	      "binary)\n\n"
+	      "binary)\n"
+	      "  --export-keys DIR     TEST ONLY: each participant appends "
+	      "its SRTP keys\n"
+	      "                        to DIR/<name>.keys (`conclave ua "
+	      "--export-keys`),\n"
+	      "                        for checking a capture (`conclave "
+	      "srtp check`)\n\n"
 	      "Exit status: 0 when every member heard every other member "
 	      "while both were\npresent, with no decrypt failure and "
 	      "packets under both MKIs around each\nrekey, nobody heard "
@@ -204,7 +210,7 @@ static int start_ua(struct demo *d, enum demo_member i, bool create)
 {
 	struct demo_ua *u = &d->ua[i];
 	char cred[PATH_MAX], server[32], tone[16], focus_out[PATH_MAX];
-	char allow[256];
+	char allow[256], keys[PATH_MAX];
 	const char *argv[40];
 	size_t n = 0;
 
@@ -236,6 +242,12 @@ static int start_ua(struct demo *d, enum demo_member i, bool create)
 	 * holds it (the mikey-switch INFO, D7; docs/UA.md) */
 	argv[n++] = "--duration";
 	argv[n++] = "50";
+	if (d->export_dir[0]) { /* TEST ONLY */
+		snprintf(keys, sizeof(keys), "%s/%s.keys", d->export_dir,
+			 u->name);
+		argv[n++] = "--export-keys";
+		argv[n++] = keys;
+	}
 	if (create) {
 		argv[n++] = "--focus-out";
 		argv[n++] = focus_out;
@@ -505,6 +517,15 @@ static int parse(struct demo *d, int argc, char **argv)
 			snprintf(d->kmsd, sizeof(d->kmsd), "%s", argv[++i]);
 		} else if (!strcmp(a, "--confd") && i + 1 < argc) {
 			snprintf(d->confd, sizeof(d->confd), "%s", argv[++i]);
+		} else if (!strcmp(a, "--export-keys") && i + 1 < argc) {
+			if (strlen(argv[++i]) >= sizeof(d->export_dir) - 20) {
+				fprintf(stderr, "conclave demo: "
+						"--export-keys: path too "
+						"long\n");
+				return 2;
+			}
+			snprintf(d->export_dir, sizeof(d->export_dir), "%s",
+				 argv[i]);
 		} else {
 			fprintf(stderr,
 				"conclave demo: unknown option '%s'\n\n", a);
@@ -529,6 +550,17 @@ int cmd_demo(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (find_daemons(d))
 		return 2;
+	if (d->export_dir[0]) {
+		if (mkdir(d->export_dir, 0700) && errno != EEXIST) {
+			fprintf(stderr, "conclave demo: --export-keys %s: %s\n",
+				d->export_dir, strerror(errno));
+			return 2;
+		}
+		fprintf(stderr,
+			"conclave demo: WARNING: TEST ONLY: the participants "
+			"export their SRTP keys to %s/<name>.keys\n",
+			d->export_dir);
+	}
 	for (i = 0; i < DM_N; i++) {
 		d->ua[i].name = names[i];
 		d->ua[i].tone = tones[i];

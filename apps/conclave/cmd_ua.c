@@ -96,6 +96,12 @@ static void usage(FILE *f)
 	      "  --timeout S        give up a call not answered in S s (30; "
 	      "0 = SIP's 32 s)\n"
 	      "  --quiet            no progress lines\n"
+	      "  --export-keys FILE TEST ONLY: append each epoch's MKI, SRTP "
+	      "master key and\n"
+	      "                     salt (hex) to FILE (0600) as installed, "
+	      "for checking a\n"
+	      "                     capture; whoever reads FILE can decrypt "
+	      "the call\n"
 	      "\n"
 	      "stdin commands while running: status, report, leave.\n"
 	      "Exit status: 0 joined and left cleanly (or the focus hung up), "
@@ -195,6 +201,8 @@ static int parse_opt(int argc, char **argv, int i)
 		U.o.report = v;
 	else if (!strcmp(a, "--focus-out"))
 		U.o.focus_out = v;
+	else if (!strcmp(a, "--export-keys"))
+		U.o.export_keys = v;
 	else if (!strcmp(a, "--rtp-port") && !parse_num(v, 0, 65535, &d))
 		U.o.rtp_port = (uint16_t)d;
 	else if (!strcmp(a, "--tone") && !parse_num(v, 100, 3900, &d))
@@ -403,13 +411,20 @@ int cmd_ua(int argc, char **argv)
 			U.o.cred);
 		return 2;
 	}
+	if (U.o.export_keys &&
+	    ua_keyexport_open(U.o.export_keys, U.cred.identity)) {
+		kmsc_cred_wipe(&U.cred);
+		return 2;
+	}
 	if (kmsc_net_init() != CC_OK || media_init() != CC_OK) {
+		ua_keyexport_close();
 		kmsc_cred_wipe(&U.cred);
 		return 1;
 	}
 	rc = run();
 	ua_sip_close();
 	ua_media_free();
+	ua_keyexport_close();
 	kmsc_cred_wipe(&U.cred);
 	return rc;
 }

@@ -8,7 +8,8 @@
 int cmd_mikey(int argc, char **argv); /* cmd_mikey.c: decode, vectors */
 int cmd_bench(int argc, char **argv); /* cmd_bench.c: bench mikey */
 int cmd_kms(int argc, char **argv);
-int cmd_ua(int argc, char **argv); /* cmd_ua.c: a participant */
+int cmd_ua(int argc, char **argv);   /* cmd_ua.c: a participant */
+int cmd_srtp(int argc, char **argv); /* cmd_srtp.c: srtp check (tests) */
 /* cmd_demo.c: the README demo */
 int cmd_demo(int argc, char **argv);
 

@@ -52,7 +52,8 @@ struct demo {
 	bool keep, verbose;
 	double step_s;
 	char self[PATH_MAX], kmsd[PATH_MAX], confd[PATH_MAX];
-	char dir[128]; /* /tmp/conclave-demo.XXXXXX */
+	char dir[128];        /* /tmp/conclave-demo.XXXXXX */
+	char export_dir[128]; /* TEST ONLY --export-keys DIR; "" = off */
 	double t0;
 	pid_t kmsd_pid, confd_pid;
 	unsigned kport, sport;

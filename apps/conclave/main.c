@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "kms", cmd_kms, "KMS administration: users, identities, policies" },
 	{ "ua", cmd_ua,
 	  "a conference participant: create, join, leave, status" },
+	{ "srtp", cmd_srtp,
+	  "TEST ONLY: check captured SRTP against exported keys" },
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,7 @@
  *                per-source WAV recording, epochs (install/switch/retire)
  *   ua_report.c  the --report JSON and the one-line status
  *   ua_live.c    call set-up timeout, keepalive INFO: is the focus there?
+ *   ua_keyexport.c  TEST ONLY: --export-keys FILE (SRTP keys to a file)
  *
  * One process, one participant, one conference, libre's main loop. Keys
  * live in the kmsc CSB and the media_member only; nothing here prints them.
@@ -74,6 +75,7 @@ struct ua_src {
 struct ua_opts {
 	const char *cred, *server, *sip_listen, *wav_in, *record, *report;
 	const char *factory, *allow, *join, *focus_out;
+	const char *export_keys; /* TEST ONLY (ua_keyexport.c); NULL = off */
 	uint16_t rtp_port;
 	double tone;       /* 0 = from the identity */
 	uint32_t duration; /* s; 0 = until leave */
@@ -180,6 +182,18 @@ void ua_live_calling(void);
  *  (UA_EXIT_FOCUS_LOST) on 481/408, a transport error or no answer. */
 void ua_live_start(struct sip *sip, struct sipsess *sess);
 void ua_live_stop(void);
+
+/* ua_keyexport.c: TEST ONLY (--export-keys). Each call is a no-op
+ * unless ua_keyexport_open() succeeded. */
+/** Create/open FILE 0600 for appending, warn on stderr; 0 or errno. */
+int ua_keyexport_open(const char *path, const char *identity);
+/** An epoch was installed: its MKI, master key and salt go to the file. */
+void ua_keyexport_install(uint32_t mki, enum media_profile p,
+			  const uint8_t *key, size_t key_len,
+			  const uint8_t *salt, size_t salt_len);
+/** An epoch was retired (no key in this line). */
+void ua_keyexport_retire(uint32_t mki, uint32_t ssrc);
+void ua_keyexport_close(void);
 
 /* ua_report.c */
 /** Write the --report JSON (if asked); 0 or errno. */

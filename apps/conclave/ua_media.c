@@ -56,6 +56,7 @@ static void epoch_retire(struct ua_epoch *e, const char *why)
 		return;
 	e->held = false;
 	e->retired = ua_now();
+	ua_keyexport_retire(e->mki, U.ssrc);
 	ua_say("retire mki 0x%08x (%s)", e->mki, why);
 }
 
@@ -120,6 +121,8 @@ static enum cc_err epoch_install(const struct kmsc_key *k, uint32_t mki)
 				.retired = -1,
 				.last_rx = -1,
 				.held = true };
+	ua_keyexport_install(mki, U.profile, k->key, k->key_len, k->salt,
+			     k->salt_len);
 	ua_say("install mki 0x%08x", mki);
 	return CC_OK;
 }
