@@ -39,107 +39,33 @@
  * D7: once an epoch is in force, members that take it are told to send
  * under it by a map-only CSB update in an INFO (send_switch).
  */
-#include "confd.h"
 
-#include <re.h>
-
-#include <conclave/mikey_wire.h>
-#include <conclave/sipglue.h>
-
-#include <errno.h>
-#include <inttypes.h>
-#include <string.h>
-#include <time.h>
+#include "sipint.h"
 
 #define SHUTDOWN_DEADLINE_MS 4000
 
-struct cconf;
-
-struct leg {
-	struct le le; /* g.legs */
-	struct cconf *cc;
-	struct sipsess *sess;
-	uint32_t focus_n; /* create: the focus allocated for it */
-	bool creating, resolving, dead, member, established;
-	conf_mid mid;
-	uint64_t cookie;
-	char peer[KMSC_MAX_ID]; /* authenticated initiator */
-	char focus_id[KMSC_MAX_ID];
-	char callid[80];
-	char laddr[64]; /* IP we were reached on (SDP c=) */
-	const char *aliases[1];
-	struct kmsc_responder r;
-	struct kmsc_csb csb;
-	struct sipglue_km km;
-	struct sa rtp; /* the member's RTP address (SDP offer) */
-	bool has_rtp;
-	uint32_t sess_ver;      /* o= version of our SDP */
-	struct kmsc_update upd; /* CSB update in flight */
-	uint32_t upd_epoch;     /* its epoch, 0 = none */
-	uint32_t queued_epoch;  /* due while upd_epoch was in flight */
-	struct tmr ev_tmr;      /* deferred REKEY_ACK / REKEY_FAILED */
-	enum conf_event_type ev_type;
-	uint32_t ev_epoch;
-	bool recv_switch;             /* Recv-Info: mikey-switch (D7) */
-	struct sip_request *info_req; /* the switch INFO in flight */
-};
-
-struct cconf_tmr {
-	struct tmr tmr;
-	struct cconf *cc;
-	enum conf_timer id;
-};
-
-struct cconf {
-	struct le le; /* g.confs */
-	struct conf *core;
-	uint32_t n;
-	char focus[KMSC_MAX_ID];
-	uint32_t focus_ssrc;
-	struct cconf_tmr tmr[CONF_TIMER__COUNT];
-	struct tmr idle;
-	struct confd_media *media;
-	bool ended;
-};
-
-static struct {
-	const struct confd_conf *cf;
-	struct kmsc_cred *cred;
-	struct sip *sip;
-	struct sipsess_sock *sock;
-	struct kmsc_httpc *httpc;
-	struct mikey_replay *replay;
-	struct list legs, confs;
-	struct leg *cur; /* the leg whose JOIN_REQUEST is being handled */
-	char realm[KMSC_MAX_ID]; /* Warning agent */
-	uint32_t next_focus;
-	uint64_t next_cookie;
-	struct tmr deadline;
-	struct tmr rtp_tmr; /* the RTP timeout check */
-	struct tls *tls;    /* the TLS listener's certificate and key */
-	bool closing;
-} g;
+struct confd_sip_state confd_g;
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static int64_t now_ms(void)
+int64_t now_ms(void)
 {
 	return (int64_t)tmr_jiffies();
 }
 
-static struct kmsc_env env_now(void)
+struct kmsc_env env_now(void)
 {
 	return (struct kmsc_env){ .now = (int64_t)time(NULL),
-				  .skew = g.cf->skew,
+				  .skew = confd_g.cf->skew,
 				  .rand = kmsc_rand_system };
 }
 
-static const char *who(const struct leg *l)
+const char *who(const struct leg *l)
 {
 	return l->peer[0] ? l->peer : "(unauthenticated)";
 }
 
-static const char *conf_name(const struct leg *l)
+const char *conf_name(const struct leg *l)
 {
 	if (l->cc)
 		return l->cc->focus;
@@ -152,16 +78,17 @@ static void reply_stateless(const struct sip_msg *msg, uint16_t code,
 	char warn[128];
 
 	confd_metrics_refused(code);
-	if (w306 && !sipglue_warning_306(g.realm, warn, sizeof(warn))) {
-		(void)sip_treplyf(NULL, NULL, g.sip, msg, false, code, reason,
+	if (w306 && !sipglue_warning_306(confd_g.realm, warn, sizeof(warn))) {
+		(void)sip_treplyf(NULL, NULL, confd_g.sip, msg, false, code,
+				  reason,
 				  "Warning: %s\r\nContent-Length: 0\r\n\r\n",
 				  warn);
 		return;
 	}
-	(void)sip_treply(NULL, g.sip, msg, code, reason);
+	(void)sip_treply(NULL, confd_g.sip, msg, code, reason);
 }
 
-static void leg_drop(struct leg *l)
+void leg_drop(struct leg *l)
 {
 	if (l->dead)
 		return;
@@ -175,8 +102,7 @@ static void leg_drop(struct leg *l)
 }
 
 /* Final refusal of an accepted (183) leg; never a key-mgmt body. */
-static void leg_reject(struct leg *l, uint16_t code, const char *reason,
-		       bool w306)
+void leg_reject(struct leg *l, uint16_t code, const char *reason, bool w306)
 {
 	char warn[128];
 	int err;
@@ -184,7 +110,7 @@ static void leg_reject(struct leg *l, uint16_t code, const char *reason,
 	if (!l->sess)
 		return;
 	confd_metrics_refused(code);
-	if (w306 && !sipglue_warning_306(g.realm, warn, sizeof(warn)))
+	if (w306 && !sipglue_warning_306(confd_g.realm, warn, sizeof(warn)))
 		err = sipsess_reject(l->sess, code, reason,
 				     "Warning: %s\r\nContent-Length: 0\r\n\r\n",
 				     warn);
@@ -215,7 +141,7 @@ static struct cconf *cconf_find(uint32_t n)
 {
 	struct le *le;
 
-	for (le = g.confs.head; le; le = le->next) {
+	for (le = confd_g.confs.head; le; le = le->next) {
 		struct cconf *cc = le->data;
 
 		if (cc->n == n && !cc->ended)
@@ -234,7 +160,7 @@ static void cconf_destructor(void *arg)
 		tmr_cancel(&cc->tmr[i].tmr);
 	tmr_cancel(&cc->idle);
 	list_unlink(&cc->le);
-	for (le = g.legs.head; le;) {
+	for (le = confd_g.legs.head; le;) {
 		struct leg *l = le->data;
 
 		le = le->next;
@@ -247,8 +173,6 @@ static void cconf_destructor(void *arg)
 	cc->media = mem_deref(cc->media);
 	conf_free(cc->core);
 }
-
-static void cconf_feed(struct cconf *cc, struct conf_event *ev);
 
 static void free_ended(void *arg)
 {
@@ -265,7 +189,7 @@ static void idle_h(void *arg)
 	if (st.members)
 		return;
 	confd_log(CONFD_LOG_INFO, "conference %s: empty for %u s, ending",
-		  cc->focus, g.cf->idle_timeout);
+		  cc->focus, confd_g.cf->idle_timeout);
 	cconf_feed(cc, &ev);
 }
 
@@ -277,7 +201,7 @@ static void check_idle(struct cconf *cc)
 		return;
 	conf_stats(cc->core, now_ms(), &st);
 	if (!st.members)
-		tmr_start(&cc->idle, (uint64_t)g.cf->idle_timeout * 1000,
+		tmr_start(&cc->idle, (uint64_t)confd_g.cf->idle_timeout * 1000,
 			  idle_h, cc);
 }
 
@@ -290,11 +214,11 @@ static void timer_h(void *arg)
 	cconf_feed(t->cc, &ev);
 }
 
-static struct leg *leg_by_mid(struct cconf *cc, conf_mid m)
+struct leg *leg_by_mid(struct cconf *cc, conf_mid m)
 {
 	struct le *le;
 
-	for (le = g.legs.head; le; le = le->next) {
+	for (le = confd_g.legs.head; le; le = le->next) {
 		struct leg *l = le->data;
 
 		if (l->cc == cc && l->member && l->mid == m)
@@ -302,10 +226,6 @@ static struct leg *leg_by_mid(struct cconf *cc, conf_mid m)
 	}
 	return NULL;
 }
-
-static void answer_accept(struct leg *l, const struct conf_act_accept *a);
-static void send_update(struct leg *l, const struct conf_epoch_keys *e);
-static void send_switch(struct cconf *cc, const struct conf_epoch_keys *e);
 
 static void act_reject(struct leg *l, const struct conf_action *a)
 {
@@ -351,7 +271,7 @@ static void act_timer(struct cconf *cc, const struct conf_action *a)
 static void on_action(const struct conf_action *a, void *arg)
 {
 	struct cconf *cc = arg;
-	struct leg *l = g.cur;
+	struct leg *l = confd_g.cur;
 
 	switch (a->type) {
 	case CONF_ACT_ACCEPT:
@@ -432,7 +352,7 @@ static void on_action_counted(const struct conf_action *a, void *arg)
 	on_action(a, arg);
 }
 
-static void cconf_feed(struct cconf *cc, struct conf_event *ev)
+void cconf_feed(struct cconf *cc, struct conf_event *ev)
 {
 	enum cc_err err;
 
@@ -492,14 +412,14 @@ static enum cc_err cconf_create(struct leg *l)
 		mem_deref(cc);
 		return err;
 	}
-	list_append(&g.confs, &cc->le, cc);
+	list_append(&confd_g.confs, &cc->le, cc);
 	ev.u.created = (struct conf_ev_created){
 		.creator = l->peer,
-		.factory = g.cf->factory,
+		.factory = confd_g.cf->factory,
 		.focus = cc->focus,
 		.allowed = allowed,
 		.n_allowed = n,
-		.policy = &g.cf->policy,
+		.policy = &confd_g.cf->policy,
 		.focus_ssrcs = &cc->focus_ssrc,
 		.n_focus_ssrcs = 1,
 	};
@@ -517,205 +437,6 @@ static enum cc_err cconf_create(struct leg *l)
 	return CC_OK;
 }
 
-/* ---- the answer ------------------------------------------------------------ */
-
-static void wipe_keys(struct kmsc_key *k, size_t n)
-{
-	cc_wipe(k, n * sizeof(*k));
-}
-
-struct roc_walk {
-	const struct conf_act_accept *a;
-	struct kmsc_stream *s;
-	size_t n, cap, left_out;
-};
-
-/* Another member's stream that has wrapped: name it with its ROC (D6). */
-static void roc_visit(uint32_t ssrc, uint32_t roc, conf_mid owner, void *arg)
-{
-	struct roc_walk *w = arg;
-	size_t i;
-
-	(void)owner;
-	if (!roc)
-		return; /* a receiver starts at ROC 0 anyway */
-	for (i = 0; i < w->a->n_ssrcs; i++)
-		if (w->a->ssrcs[i] == ssrc)
-			return; /* the joiner's own */
-	if (w->n == w->cap) {
-		w->left_out++;
-		return;
-	}
-	w->s[w->n++] = (struct kmsc_stream){ .ssrc = ssrc, .roc = roc };
-}
-
-/* D6: the SSRCs the joiner must send with (per m-line, CS 2k-1) when
- * every offered one is accounted for in the core's answer. */
-static bool peer_ssrcs(const struct mikey_msg *m,
-		       const struct conf_act_accept *a, uint32_t *out,
-		       size_t nmedia)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < m->hdr.ncs; i++) {
-		const struct mikey_cs *cs = &m->hdr.cs[i];
-
-		if (!(cs->cs_id & 1))
-			continue;
-		if (!cs->has_ssrc || j >= a->n_ssrcs ||
-		    (size_t)(cs->cs_id / 2) >= nmedia)
-			return false;
-		out[cs->cs_id / 2] = a->ssrcs[j++];
-	}
-	return j == a->n_ssrcs;
-}
-
-static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
-			      uint8_t *out, size_t cap, size_t *n)
-{
-	struct kmsc_key keys[2];
-	struct kmsc_answer_opts o = { .supply = keys };
-	struct kmsc_env env = env_now();
-	uint32_t ssrc[KMSC_MAX_MEDIA], peer[KMSC_MAX_MEDIA];
-	struct kmsc_stream streams[KMSC_MAX_CS - 2 * KMSC_MAX_MEDIA];
-	struct roc_walk w = { .a = a, .s = streams };
-	struct mikey_msg m;
-	enum cc_err err;
-	size_t i;
-
-	err = mikey_decode(l->km.mikey, l->km.mikey_len, &m, NULL);
-	if (err)
-		return err;
-	o.nmedia = m.hdr.ncs / 2 ? m.hdr.ncs / 2 : 1;
-	if (o.nmedia > KMSC_MAX_MEDIA)
-		return CC_ERR_UNSUPPORTED;
-	for (i = 0; i < o.nmedia; i++)
-		ssrc[i] = l->cc->focus_ssrc + (uint32_t)i;
-	o.ssrc = ssrc;
-	memset(peer, 0, sizeof(peer));
-	if (peer_ssrcs(&m, a, peer, o.nmedia))
-		o.peer_ssrc = peer;
-	w.cap = sizeof(streams) / sizeof(streams[0]);
-	if ((size_t)(MIKEY_MAX_CS - m.hdr.ncs) < w.cap)
-		w.cap = MIKEY_MAX_CS - m.hdr.ncs;
-	if (a->n_epochs)
-		conf_ssrc_foreach(l->cc->core, roc_visit, &w);
-	o.streams = streams;
-	o.nstreams = w.n;
-	if (w.left_out)
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: %s: %zu wrapped streams' ROCs do "
-			  "not fit the CS map",
-			  conf_name(l), who(l), w.left_out);
-	memset(keys, 0, sizeof(keys));
-	for (i = 0; i < a->n_epochs && i < 2; i++) {
-		const struct conf_epoch_keys *e = a->epochs[i];
-		struct kmsc_key *k = &keys[i];
-
-		k->type = MIKEY_KEY_TEK_SALT;
-		memcpy(k->key, e->tek, e->tek_len);
-		k->key_len = e->tek_len;
-		memcpy(k->salt, e->salt, e->salt_len);
-		k->salt_len = e->salt_len;
-		k->spi[0] = (uint8_t)(e->mki >> 24);
-		k->spi[1] = (uint8_t)(e->mki >> 16);
-		k->spi[2] = (uint8_t)(e->mki >> 8);
-		k->spi[3] = (uint8_t)e->mki;
-		k->spi_len = 4;
-	}
-	o.nsupply = i;
-	err = kmsc_transfer_resp(&l->csb, &o, &env, out, cap, n);
-	wipe_keys(keys, 2);
-	return err;
-}
-
-/* Our SDP: each offered m-line mirrored, RTP/SAVP on the conference's
- * RTP port, sendrecv (the first audio line; others rejected, port 0). */
-static int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
-		     struct mbuf **mbp)
-{
-	static char sdp[SIPGLUE_MAX_SDP];
-	struct sipglue_media media[SIPGLUE_MAX_MEDIA];
-	struct sipglue_sdp_opts o = { .addr = l->laddr,
-				      .sess_id = l->cc->n,
-				      .sess_ver = ++l->sess_ver,
-				      .mikey = mikey,
-				      .mikey_len = mlen,
-				      .media = media,
-				      .nmedia = l->km.nmedia,
-				      .dir = "sendrecv" };
-	struct mbuf *mb;
-	size_t i, n = 0;
-	int err;
-
-	for (i = 0; i < l->km.nmedia; i++) {
-		media[i] = l->km.media[i];
-		media[i].port = i ? 0 : confd_media_port(l->cc->media);
-	}
-	if (sipglue_sdp_build(&o, sdp, sizeof(sdp), &n))
-		return ENOSPC;
-	mb = mbuf_alloc(n);
-	if (!mb)
-		return ENOMEM;
-	err = mbuf_write_mem(mb, (const uint8_t *)sdp, n);
-	mb->pos = 0;
-	if (err) {
-		mem_deref(mb);
-		return err;
-	}
-	*mbp = mb;
-	return 0;
-}
-
-static int send_200(struct leg *l, const uint8_t *resp, size_t rlen)
-{
-	struct mbuf *mb = NULL;
-	int err;
-
-	err = build_sdp(l, resp, rlen, &mb);
-	if (!err)
-		err = sipsess_answer(l->sess, 200, "OK", mb,
-				     "X-Conclave-Conference: <%s>\r\n",
-				     l->cc->focus);
-	mem_deref(mb);
-	return err;
-}
-
-static void answer_accept(struct leg *l, const struct conf_act_accept *a)
-{
-	static uint8_t resp[KMSC_MAX_MSG];
-	size_t n = 0;
-	enum cc_err err;
-	int serr;
-
-	l->member = true;
-	err = build_resp(l, a, resp, sizeof(resp), &n);
-	if (err) {
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: TRANSFER_RESP for %s failed: %s",
-			  conf_name(l), who(l), cc_strerror(err));
-		leg_reject(l, 500, "Key Management Failed", false);
-		return;
-	}
-	if (a->ssrc_changed)
-		confd_log(CONFD_LOG_INFO,
-			  "conference %s: %s: offered SSRC taken, assigned "
-			  "0x%08" PRIx32 " in the CS map",
-			  conf_name(l), who(l), a->n_ssrcs ? a->ssrcs[0] : 0);
-	serr = send_200(l, resp, n);
-	cc_wipe(resp, sizeof(resp));
-	if (serr) {
-		confd_log(CONFD_LOG_WARN, "conference %s: 200 OK to %s: %s",
-			  conf_name(l), who(l), strerror(serr));
-		return;
-	}
-	confd_log(CONFD_LOG_INFO,
-		  "conference %s: %s accepted, %zu group key epoch(s), "
-		  "newest MKI 0x%08" PRIx32,
-		  conf_name(l), who(l), a->n_epochs,
-		  a->n_epochs ? a->epochs[a->n_epochs - 1]->mki : 0);
-}
-
 /* ---- after the KMS -------------------------------------------------------- */
 
 static void join(struct leg *l)
@@ -730,16 +451,16 @@ static void join(struct leg *l)
 		for (i = 0; i < m.hdr.ncs && n < CONF_SSRC_MAX; i++)
 			if (m.hdr.cs[i].cs_id % 2 == 1 && m.hdr.cs[i].has_ssrc)
 				ssrcs[n++] = m.hdr.cs[i].ssrc;
-	l->cookie = ++g.next_cookie;
+	l->cookie = ++confd_g.next_cookie;
 	ev.u.join = (struct conf_ev_join){ .identity = l->peer,
 					   .ssrcs = ssrcs,
 					   .n_ssrcs = n,
 					   .via = CONF_VIA_DIRECT,
 					   .cookie = l->cookie };
 	ev.now = now_ms();
-	g.cur = l;
+	confd_g.cur = l;
 	err = conf_handle(l->cc->core, &ev);
-	g.cur = NULL;
+	confd_g.cur = NULL;
 	if (err) {
 		confd_log(CONFD_LOG_WARN, "conference %s: join of %s: %s",
 			  conf_name(l), who(l), cc_strerror(err));
@@ -792,7 +513,7 @@ static void resolved(struct leg *l, const uint8_t *body, size_t len)
 		return;
 	}
 	snprintf(l->peer, sizeof(l->peer), "%s", l->csb.initiator);
-	err = sipglue_km_check_ids(&l->km, g.cf->strict_sdp_ids);
+	err = sipglue_km_check_ids(&l->km, confd_g.cf->strict_sdp_ids);
 	if (err) {
 		key_failure(l, "key-mgmt protocol list (bidding down)", err,
 			    NULL);
@@ -822,7 +543,7 @@ static void kms_h(const struct kmsc_status *st, const uint8_t *body, size_t len,
 
 	confd_ctr.kms_failures += st->kind != KMSC_FAIL_NONE;
 	l->resolving = false;
-	if (!l->dead && !g.closing) {
+	if (!l->dead && !confd_g.closing) {
 		if (st->kind != KMSC_FAIL_NONE)
 			key_failure(l, "resolve", st->err, st);
 		else if (!l->creating && !cconf_find(l->focus_n))
@@ -833,230 +554,6 @@ static void kms_h(const struct kmsc_status *st, const uint8_t *body, size_t len,
 		}
 	}
 	mem_deref(l); /* the reference of the POST */
-}
-
-/* ---- rekey: CSB update by re-INVITE (D7) -------------------------------- */
-
-static void epoch_kmsc_key(const struct conf_epoch_keys *e, struct kmsc_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->type = MIKEY_KEY_TEK_SALT;
-	memcpy(k->key, e->tek, e->tek_len);
-	k->key_len = e->tek_len;
-	memcpy(k->salt, e->salt, e->salt_len);
-	k->salt_len = e->salt_len;
-	k->spi[0] = (uint8_t)(e->mki >> 24);
-	k->spi[1] = (uint8_t)(e->mki >> 16);
-	k->spi[2] = (uint8_t)(e->mki >> 8);
-	k->spi[3] = (uint8_t)e->mki;
-	k->spi_len = 4;
-}
-
-static void ev_h(void *arg);
-
-/* REKEY_ACK / REKEY_FAILED from a zero timer: the caller may be inside
- * libre's session callbacks or the core's action handler. */
-static void defer_rekey_ev(struct leg *l, enum conf_event_type type,
-			   uint32_t epoch)
-{
-	confd_ctr.reinvite_failures += type == CONF_EV_REKEY_FAILED;
-	l->ev_type = type;
-	l->ev_epoch = epoch;
-	tmr_start(&l->ev_tmr, 0, ev_h, l);
-}
-
-/* ---- the switch signal (D7) ------------------------------------------------
- * Every remaining member acknowledged epoch e (or the ack deadline removed
- * the others): tell each member to send under it now. The signal is a
- * map-only CSB update (RFC 6043 §5.2: no KEMAC, every CS re-mapped to the
- * epoch's MKI, V = 0), MAC-protected with the CSB's update keys and
- * ordered by T, in a SIP INFO (RFC 6086, Info-Package mikey-switch) to
- * members whose INVITE said Recv-Info: mikey-switch. The others switch by
- * their own rule (spec/3gpp-kms-conferencing.md §4.4 step 6). */
-
-static void switch_resp_h(int err, const struct sip_msg *msg, void *arg)
-{
-	struct leg *l = arg;
-
-	if (err || !msg || msg->scode >= 300)
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: switch INFO to %s: %s%u",
-			  conf_name(l), who(l), err ? strerror(err) : "status ",
-			  err || !msg ? 0 : msg->scode);
-}
-
-static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
-{
-	static uint8_t msg[KMSC_MAX_MSG];
-	static struct kmsc_update u;
-	const uint8_t spi[4] = { (uint8_t)(e->mki >> 24),
-				 (uint8_t)(e->mki >> 16),
-				 (uint8_t)(e->mki >> 8), (uint8_t)e->mki };
-	struct kmsc_update_opts o = { .map_spi = spi, .map_spi_len = 4 };
-	struct kmsc_env env = env_now();
-	size_t n = 0;
-	enum cc_err err;
-	int serr;
-
-	/* an update in flight will be followed by its own switch */
-	if (l->upd_epoch || l->info_req || !l->sess)
-		return;
-	err = kmsc_update_init(&l->csb, &o, &env, &u, msg, sizeof(msg), &n);
-	kmsc_update_wipe(&u);
-	if (err) {
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: switch for %s to epoch %" PRIu32 ": "
-			  "%s",
-			  conf_name(l), who(l), e->epoch, cc_strerror(err));
-		return;
-	}
-	serr = sip_drequestf(&l->info_req, g.sip, true, "INFO",
-			     sipsess_dialog(l->sess), 0, NULL, NULL,
-			     switch_resp_h, l,
-			     "Info-Package: mikey-switch\r\n"
-			     "Content-Disposition: Info-Package\r\n"
-			     "Content-Type: application/mikey\r\n"
-			     "Content-Length: %zu\r\n\r\n%b",
-			     n, msg, n);
-	if (serr)
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: switch INFO to %s: %s", conf_name(l),
-			  who(l), strerror(serr));
-	else
-		confd_log(CONFD_LOG_DEBUG,
-			  "conference %s: %s: send under epoch %" PRIu32 " now "
-			  "(INFO"
-			  ")",
-			  conf_name(l), who(l), e->epoch);
-}
-
-static void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
-{
-	struct le *le;
-	size_t n = 0;
-
-	for (le = g.legs.head; le; le = le->next) {
-		struct leg *l = le->data;
-
-		if (l->cc != cc || !l->member || !l->established ||
-		    !l->recv_switch)
-			continue;
-		switch_leg(l, e);
-		n++;
-	}
-	if (n)
-		confd_log(CONFD_LOG_INFO,
-			  "conference %s: epoch %" PRIu32 " in force: switch "
-			  "signalled to %zu "
-			  "member(s)",
-			  cc->focus, e->epoch, n);
-}
-
-static void send_update(struct leg *l, const struct conf_epoch_keys *e)
-{
-	static uint8_t init[KMSC_MAX_MSG];
-	struct kmsc_key k;
-	struct kmsc_update_opts o = { .supply = &k,
-				      .nsupply = 1,
-				      .want_resp = true };
-	struct kmsc_env env = env_now();
-	struct mbuf *mb = NULL;
-	size_t n = 0;
-	enum cc_err err;
-	int serr;
-
-	if (l->upd_epoch || tmr_isrunning(&l->ev_tmr)) {
-		/* one re-INVITE at a time per dialog: the newest waits */
-		l->queued_epoch = e->epoch;
-		confd_log(CONFD_LOG_DEBUG,
-			  "conference %s: rekey epoch %" PRIu32 " for %s "
-			  "waits for epoch %" PRIu32,
-			  conf_name(l), e->epoch, who(l), l->upd_epoch);
-		return;
-	}
-	epoch_kmsc_key(e, &k);
-	err = kmsc_update_init(&l->csb, &o, &env, &l->upd, init, sizeof(init),
-			       &n);
-	cc_wipe(&k, sizeof(k));
-	if (err) {
-		confd_log(CONFD_LOG_WARN,
-			  "conference %s: CSB update for %s: %s", conf_name(l),
-			  who(l), cc_strerror(err));
-		defer_rekey_ev(l, CONF_EV_REKEY_FAILED, e->epoch);
-		return;
-	}
-	serr = build_sdp(l, init, n, &mb);
-	cc_wipe(init, sizeof(init));
-	if (!serr)
-		serr = sipsess_modify(l->sess, mb);
-	mem_deref(mb);
-	if (serr) {
-		confd_log(CONFD_LOG_WARN, "conference %s: re-INVITE to %s: %s",
-			  conf_name(l), who(l), strerror(serr));
-		kmsc_update_wipe(&l->upd);
-		defer_rekey_ev(l, CONF_EV_REKEY_FAILED, e->epoch);
-		return;
-	}
-	l->upd_epoch = e->epoch;
-	confd_log(CONFD_LOG_INFO,
-		  "conference %s: rekey: re-INVITE to %s with epoch %" PRIu32
-		  " (MKI 0x%08" PRIx32 ")",
-		  conf_name(l), who(l), e->epoch, e->mki);
-}
-
-static void ev_h(void *arg)
-{
-	struct leg *l = arg;
-	struct conf_event ev;
-	const struct conf_epoch_keys *e;
-	uint32_t q;
-
-	if (!l->cc || !l->member || l->cc->ended)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = l->ev_type;
-	ev.u.rekey = (struct conf_ev_rekey){ .member = l->mid,
-					     .epoch = l->ev_epoch };
-	mem_ref(l);
-	cconf_feed(l->cc, &ev);
-	q = l->queued_epoch;
-	l->queued_epoch = 0;
-	if (!l->dead && l->member && l->cc && q &&
-	    (e = conf_epoch_keys(l->cc->core, q)) != NULL)
-		send_update(l, e);
-	mem_deref(l);
-}
-
-/* The 200 OK to our re-INVITE: its SDP answer must hold the update
- * TRANSFER_RESP for the update in flight. */
-static void rekey_answer(struct leg *l, const struct sip_msg *msg)
-{
-	static struct sipglue_km km;
-	struct kmsc_env env = env_now();
-	struct kmsc_status st;
-	uint32_t epoch = l->upd_epoch;
-	char buf[160];
-	enum cc_err err;
-
-	l->upd_epoch = 0;
-	err = sipglue_km_parse_mbuf(msg->mb, &km);
-	if (!err)
-		err = kmsc_update_resp_open(&l->csb, km.mikey, km.mikey_len,
-					    &env, &l->upd, &st);
-	kmsc_update_wipe(&l->upd);
-	if (err) {
-		confd_log(CONFD_LOG_INFO,
-			  "conference %s: rekey epoch %" PRIu32 " refused by "
-			  "%s: %s",
-			  conf_name(l), epoch, who(l),
-			  kmsc_status_str(&st, buf, sizeof(buf)));
-		defer_rekey_ev(l, CONF_EV_REKEY_FAILED, epoch);
-		return;
-	}
-	confd_log(CONFD_LOG_INFO,
-		  "conference %s: %s acknowledged epoch %" PRIu32, conf_name(l),
-		  who(l), epoch);
-	defer_rekey_ev(l, CONF_EV_REKEY_ACK, epoch);
 }
 
 /* ---- SIP session callbacks ---------------------------------------------- */
@@ -1148,23 +645,24 @@ static void rtp_lost(struct cconf *cc, conf_mid mid)
 		return;
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s: %s: no SRTP for %u s, removing it (lost)",
-		  cc->focus, who(l), g.cf->rtp_timeout);
+		  cc->focus, who(l), confd_g.cf->rtp_timeout);
 	ev.u.member = mid;
 	cconf_feed(cc, &ev);
 }
 
 static void rtp_check(void *arg)
 {
-	uint64_t now = tmr_jiffies(), to = (uint64_t)g.cf->rtp_timeout * 1000;
+	uint64_t now = tmr_jiffies(),
+		 to = (uint64_t)confd_g.cf->rtp_timeout * 1000;
 	conf_mid silent[RTP_SILENT_MAX];
 	struct le *le;
 	size_t n, i;
 
 	(void)arg;
-	tmr_start(&g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
+	tmr_start(&confd_g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
 	if (now <= to)
 		return;
-	for (le = g.confs.head; le;) {
+	for (le = confd_g.confs.head; le;) {
 		struct cconf *cc = le->data;
 
 		le = le->next;
@@ -1188,7 +686,7 @@ void confd_sip_gauges(struct confd_gauges *gs)
 	memset(gs, 0, sizeof(*gs));
 	gs->media_fwd = confd_ctr.media_fwd_gone;
 	gs->media_drops = confd_ctr.media_drops_gone;
-	for (le = g.confs.head; le; le = le->next) {
+	for (le = confd_g.confs.head; le; le = le->next) {
 		const struct cconf *cc = le->data;
 
 		confd_media_stats(cc->media, &fwd, &drops);
@@ -1209,24 +707,24 @@ static enum cc_err route(const struct sip_msg *msg, struct leg *l)
 	const struct pl *u = &msg->uri.user;
 	enum cc_err err;
 
-	if (sipglue_factory_match(g.cf->factory, u->p, u->l)) {
+	if (sipglue_factory_match(confd_g.cf->factory, u->p, u->l)) {
 		l->creating = true;
-		l->focus_n = ++g.next_focus;
-	} else if (!sipglue_focus_match(g.cf->factory, u->p, u->l,
+		l->focus_n = ++confd_g.next_focus;
+	} else if (!sipglue_focus_match(confd_g.cf->factory, u->p, u->l,
 					&l->focus_n) ||
 		   !cconf_find(l->focus_n)) {
 		return CC_ERR_NOT_FOUND;
 	}
-	err = sipglue_focus_uri(g.cf->factory, l->focus_n, l->focus_id,
+	err = sipglue_focus_uri(confd_g.cf->factory, l->focus_n, l->focus_id,
 				sizeof(l->focus_id));
 	if (err)
 		return err;
-	l->aliases[0] = g.cf->factory;
-	l->r = (struct kmsc_responder){ .cred = g.cred,
+	l->aliases[0] = confd_g.cf->factory;
+	l->r = (struct kmsc_responder){ .cred = confd_g.cred,
 					.identity = l->focus_id,
 					.aliases = l->aliases,
 					.naliases = 1,
-					.replay = g.replay };
+					.replay = confd_g.replay };
 	return CC_OK;
 }
 
@@ -1239,7 +737,8 @@ static int contact_user(const struct sip_msg *msg, const struct leg *l,
 	char user[KMSC_MAX_ID];
 	int n;
 
-	if (sipglue_focus_user(g.cf->factory, l->focus_n, user, sizeof(user)))
+	if (sipglue_focus_user(confd_g.cf->factory, l->focus_n, user,
+			       sizeof(user)))
 		return EINVAL;
 	n = re_snprintf(out, cap,
 			"sip:%s@%J%s>;isfocus\r\nX-Conclave-Focus: <%s", user,
@@ -1277,7 +776,7 @@ static int accept_leg(const struct sip_msg *msg, struct leg *l)
 		sip_msg_xhdr_has_value(msg, "Recv-Info", "mikey-switch");
 	err = contact_user(msg, l, cuser, sizeof(cuser));
 	if (!err)
-		err = sipsess_accept(&l->sess, g.sock, msg, 183,
+		err = sipsess_accept(&l->sess, confd_g.sock, msg, 183,
 				     "Session Progress", cuser,
 				     "application/sdp", NULL, NULL, NULL, false,
 				     offer_h, answer_h, estab_h, info_h, NULL,
@@ -1300,8 +799,8 @@ static void start_resolve(struct leg *l)
 		return;
 	}
 	confd_ctr.kms_requests++;
-	err = kmsc_http_post(g.httpc, g.cred->kms_url, rinit, n, kms_h,
-			     mem_ref(l));
+	err = kmsc_http_post(confd_g.httpc, confd_g.cred->kms_url, rinit, n,
+			     kms_h, mem_ref(l));
 	if (err) {
 		confd_ctr.kms_failures++;
 		mem_deref(l);
@@ -1337,13 +836,13 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	enum cc_err err;
 
 	(void)arg;
-	if (g.closing) {
-		(void)sip_treply(NULL, g.sip, msg, 503, "Shutting Down");
+	if (confd_g.closing) {
+		(void)sip_treply(NULL, confd_g.sip, msg, 503, "Shutting Down");
 		return;
 	}
 	l = mem_zalloc(sizeof(*l), leg_destructor);
 	if (!l) {
-		(void)sip_treply(NULL, g.sip, msg, 500, "Server Error");
+		(void)sip_treply(NULL, confd_g.sip, msg, 500, "Server Error");
 		return;
 	}
 	(void)re_snprintf(l->callid, sizeof(l->callid), "%r", &msg->callid);
@@ -1354,7 +853,7 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		confd_log(CONFD_LOG_INFO, "call %s: no conference at %s",
 			  l->callid, uri);
 		confd_metrics_refused(404);
-		(void)sip_treply(NULL, g.sip, msg, 404, "Not Found");
+		(void)sip_treply(NULL, confd_g.sip, msg, 404, "Not Found");
 		mem_deref(l);
 		return;
 	}
@@ -1369,11 +868,11 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 	}
 	rtp_addr(msg, l);
 	if (accept_leg(msg, l)) {
-		(void)sip_treply(NULL, g.sip, msg, 500, "Server Error");
+		(void)sip_treply(NULL, confd_g.sip, msg, 500, "Server Error");
 		mem_deref(l);
 		return;
 	}
-	list_append(&g.legs, &l->le, l);
+	list_append(&confd_g.legs, &l->le, l);
 	start_resolve(l);
 }
 
@@ -1389,7 +888,7 @@ static int add_transport(enum sip_transp tp, const char *addr, struct tls *tls)
 		return 0;
 	err = sa_decode(&sa, addr, strlen(addr));
 	if (!err)
-		err = sip_transp_add(g.sip, tp, &sa, tls);
+		err = sip_transp_add(confd_g.sip, tp, &sa, tls);
 	if (err) {
 		confd_log(CONFD_LOG_ERROR, "listen %s %s: %s",
 			  sip_transp_name(tp), addr, strerror(err));
@@ -1408,14 +907,14 @@ static int add_tls(const struct confd_conf *cf)
 
 	if (!strcmp(cf->tls, "off"))
 		return 0;
-	err = tls_alloc(&g.tls, TLS_METHOD_SSLV23, cf->tls_cert, NULL);
+	err = tls_alloc(&confd_g.tls, TLS_METHOD_SSLV23, cf->tls_cert, NULL);
 	if (err) {
 		confd_log(CONFD_LOG_ERROR,
 			  "cannot load TLS certificate and key from %s: %s",
 			  cf->tls_cert, strerror(err));
 		return err;
 	}
-	return add_transport(SIP_TRANSP_TLS, cf->tls, g.tls);
+	return add_transport(SIP_TRANSP_TLS, cf->tls, confd_g.tls);
 }
 
 static void exit_h(void *arg)
@@ -1430,22 +929,23 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 	char conf[KMSC_MAX_ID];
 	int err;
 
-	g.cf = cf;
-	g.cred = cred;
-	if (sipglue_factory_parts(cf->factory, conf, sizeof(conf), g.realm,
-				  sizeof(g.realm))) {
+	confd_g.cf = cf;
+	confd_g.cred = cred;
+	if (sipglue_factory_parts(cf->factory, conf, sizeof(conf),
+				  confd_g.realm, sizeof(confd_g.realm))) {
 		confd_log(CONFD_LOG_ERROR, "factory %s: not a sip URI",
 			  cf->factory);
 		return EINVAL;
 	}
 	ho.ca_file = cf->kms_ca[0] ? cf->kms_ca : NULL;
-	if (mikey_replay_alloc(&g.replay, cf->replay_capacity, cf->skew) ||
-	    kmsc_httpc_alloc(&g.httpc, &ho))
+	if (mikey_replay_alloc(&confd_g.replay, cf->replay_capacity,
+			       cf->skew) ||
+	    kmsc_httpc_alloc(&confd_g.httpc, &ho))
 		return ENOMEM;
 	/* hash sizes for thousands of dialogs and transactions: with 32
 	 * buckets a 5,000-member rekey spent most of its time in lookups */
-	err = sip_alloc(&g.sip, NULL, 4096, 4096, 256, "conclave-confd", exit_h,
-			NULL);
+	err = sip_alloc(&confd_g.sip, NULL, 4096, 4096, 256, "conclave-confd",
+			exit_h, NULL);
 	if (!err)
 		err = add_transport(SIP_TRANSP_UDP, cf->udp, NULL);
 	if (!err)
@@ -1453,11 +953,12 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 	if (!err)
 		err = add_tls(cf);
 	if (!err)
-		err = sipsess_listen(&g.sock, g.sip, 4096, conn_h, NULL);
+		err = sipsess_listen(&confd_g.sock, confd_g.sip, 4096, conn_h,
+				     NULL);
 	if (err)
 		return err;
 	if (cf->rtp_timeout)
-		tmr_start(&g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
+		tmr_start(&confd_g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
 	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",
 		  cf->factory, "focus<N>", cred->kms_url, cred->identity);
 	return 0;
@@ -1475,9 +976,9 @@ void confd_sip_shutdown(void)
 {
 	struct le *le;
 
-	g.closing = true;
-	tmr_cancel(&g.rtp_tmr);
-	for (le = g.confs.head; le;) {
+	confd_g.closing = true;
+	tmr_cancel(&confd_g.rtp_tmr);
+	for (le = confd_g.confs.head; le;) {
 		struct cconf *cc = le->data;
 		struct conf_event ev = { .type = CONF_EV_ENDED };
 
@@ -1486,41 +987,41 @@ void confd_sip_shutdown(void)
 			cconf_feed(cc, &ev);
 		mem_deref(cc); /* BYE to every member */
 	}
-	for (le = g.legs.head; le;) {
+	for (le = confd_g.legs.head; le;) {
 		struct leg *l = le->data;
 
 		le = le->next;
 		leg_reject(l, 503, "Shutting Down", false);
 	}
-	tmr_start(&g.deadline, SHUTDOWN_DEADLINE_MS, deadline_h, NULL);
-	sip_close(g.sip, false);
+	tmr_start(&confd_g.deadline, SHUTDOWN_DEADLINE_MS, deadline_h, NULL);
+	sip_close(confd_g.sip, false);
 }
 
 void confd_sip_free(void)
 {
 	struct le *le;
 
-	tmr_cancel(&g.deadline);
-	tmr_cancel(&g.rtp_tmr);
-	for (le = g.confs.head; le;) {
+	tmr_cancel(&confd_g.deadline);
+	tmr_cancel(&confd_g.rtp_tmr);
+	for (le = confd_g.confs.head; le;) {
 		struct cconf *cc = le->data;
 
 		le = le->next;
 		mem_deref(cc);
 	}
-	for (le = g.legs.head; le;) {
+	for (le = confd_g.legs.head; le;) {
 		struct leg *l = le->data;
 
 		le = le->next;
 		leg_drop(l);
 	}
-	g.sock = mem_deref(g.sock);
-	if (g.sip)
-		sip_close(g.sip, true);
-	g.sip = mem_deref(g.sip);
-	g.tls = mem_deref(g.tls);
-	kmsc_httpc_free(g.httpc);
-	g.httpc = NULL;
-	mikey_replay_free(g.replay);
-	g.replay = NULL;
+	confd_g.sock = mem_deref(confd_g.sock);
+	if (confd_g.sip)
+		sip_close(confd_g.sip, true);
+	confd_g.sip = mem_deref(confd_g.sip);
+	confd_g.tls = mem_deref(confd_g.tls);
+	kmsc_httpc_free(confd_g.httpc);
+	confd_g.httpc = NULL;
+	mikey_replay_free(confd_g.replay);
+	confd_g.replay = NULL;
 }
