@@ -103,7 +103,11 @@ static void usage(FILE *f)
 	      "                     capture; whoever reads FILE can decrypt "
 	      "the call\n"
 	      "\n"
-	      "stdin commands while running: status, report, leave.\n"
+	      "stdin commands while running: status, report, leave,\n"
+	      "  allow URI,URI,...  (the owner) replace the allowed set; "
+	      "\"allow\" "
+	      "alone: a ticket\n"
+	      "                     naming only the focus (set unchanged)\n"
 	      "Exit status: 0 joined and left cleanly (or the focus hung up), "
 	      "1 call failed,\n2 usage, 3 focus lost (no answer to the "
 	      "keepalive, or 481).\n",
@@ -328,6 +332,10 @@ static void stdin_h(int flags, void *arg)
 		ua_status_print();
 	if (strstr(line, "report") || strstr(line, "status"))
 		report_now();
+	if (!strncmp(line, "allow", 5)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		ua_owner_allow(line[5] == ' ' ? line + 6 : "");
+	}
 	if (strstr(line, "leave"))
 		leave("leave command");
 }

@@ -135,6 +135,21 @@ int ua_sip_start(void);
 void ua_sip_leave(const char *why);
 void ua_sip_close(void);
 
+/** The SIP stack, the established session (NULL before), our CSB with
+ *  the focus and the local IP, for ua_owner.c. */
+struct sip *ua_sip_stack(void);
+struct sipsess *ua_sip_sess(void);
+struct kmsc_csb *ua_sip_csb(void);
+const char *ua_sip_laddr(void);
+
+/* ua_owner.c */
+/** The owner replaces the allowed set: a new ticket naming the focus and
+ *  list (comma-separated URIs; "" = the focus only, set unchanged) in a
+ *  re-INVITE in our dialog (issue 6 §1). Asynchronous; logs the outcome
+ *  ("allowed-set update accepted" / "refused: CODE"). */
+void ua_owner_allow(const char *list);
+void ua_owner_close(void);
+
 /* ua_rekey.c */
 struct sip_msg;
 struct mbuf;

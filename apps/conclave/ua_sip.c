@@ -33,6 +33,26 @@ static struct {
 	bool established, bye_sent;
 } S;
 
+struct sip *ua_sip_stack(void)
+{
+	return S.sip;
+}
+
+struct sipsess *ua_sip_sess(void)
+{
+	return S.established ? S.sess : NULL;
+}
+
+struct kmsc_csb *ua_sip_csb(void)
+{
+	return &S.csb;
+}
+
+const char *ua_sip_laddr(void)
+{
+	return S.laddr_ip;
+}
+
 struct kmsc_env ua_env(void)
 {
 	return (struct kmsc_env){ .now = (int64_t)time(NULL),
@@ -413,6 +433,7 @@ int ua_sip_start(void)
 
 void ua_sip_close(void)
 {
+	ua_owner_close();
 	tmr_cancel(&S.deadline);
 	ua_live_stop();
 	ua_rekey_free();

@@ -58,8 +58,10 @@ static bool peer_ssrcs(const struct mikey_msg *m,
 	return j == a->n_ssrcs;
 }
 
-static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
-			      uint8_t *out, size_t cap, size_t *n)
+enum cc_err build_resp(struct leg *l, struct kmsc_csb *csb,
+		       const struct sipglue_km *km,
+		       const struct conf_act_accept *a, uint8_t *out,
+		       size_t cap, size_t *n)
 {
 	struct kmsc_key keys[2];
 	struct kmsc_answer_opts o = { .supply = keys };
@@ -71,7 +73,7 @@ static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
 	enum cc_err err;
 	size_t i;
 
-	err = mikey_decode(l->km.mikey, l->km.mikey_len, &m, NULL);
+	err = mikey_decode(km->mikey, km->mikey_len, &m, NULL);
 	if (err)
 		return err;
 	o.nmedia = m.hdr.ncs / 2 ? m.hdr.ncs / 2 : 1;
@@ -112,7 +114,7 @@ static enum cc_err build_resp(struct leg *l, const struct conf_act_accept *a,
 		k->spi_len = 4;
 	}
 	o.nsupply = i;
-	err = kmsc_transfer_resp(&l->csb, &o, &env, out, cap, n);
+	err = kmsc_transfer_resp(csb, &o, &env, out, cap, n);
 	wipe_keys(keys, 2);
 	return err;
 }
@@ -177,7 +179,7 @@ void answer_accept(struct leg *l, const struct conf_act_accept *a)
 	int serr;
 
 	l->member = true;
-	err = build_resp(l, a, resp, sizeof(resp), &n);
+	err = build_resp(l, &l->csb, &l->km, a, resp, sizeof(resp), &n);
 	if (err) {
 		confd_log(CONFD_LOG_WARN,
 			  "conference %s: TRANSFER_RESP for %s failed: %s",

@@ -128,6 +128,7 @@ static void leg_destructor(void *arg)
 
 	list_unlink(&l->le);
 	tmr_cancel(&l->ev_tmr);
+	owner_leg_free(l);
 	mem_deref(l->info_req);
 	mem_deref(l->sess);
 	kmsc_update_wipe(&l->upd);
@@ -468,7 +469,7 @@ static void join(struct leg *l)
 	}
 }
 
-static bool kms_refusal(const struct kmsc_status *st, enum cc_err err)
+bool kms_refusal(const struct kmsc_status *st, enum cc_err err)
 {
 	return err == CC_ERR_NOT_AUTHORISED || err == CC_ERR_UNKNOWN_USER ||
 	       (st->kind == KMSC_FAIL_MIKEY &&
@@ -731,8 +732,8 @@ static enum cc_err route(const struct sip_msg *msg, struct leg *l)
 /* Contact: <sip:focusN.conf@addr>;isfocus (RFC 4579 §5.3). libre prints
  * "Contact: <%s>" for a cuser holding ':', so the feature tag goes in
  * through the user string (see the libre notes in the report). */
-static int contact_user(const struct sip_msg *msg, const struct leg *l,
-			char *out, size_t cap)
+int contact_user(const struct sip_msg *msg, const struct leg *l, char *out,
+		 size_t cap)
 {
 	char user[KMSC_MAX_ID];
 	int n;
@@ -952,6 +953,10 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 		err = add_transport(SIP_TRANSP_TCP, cf->tcp, NULL);
 	if (!err)
 		err = add_tls(cf);
+	/* owner.c sees in-dialog INVITEs first (registered before sipsess) */
+	if (!err)
+		err = sip_listen(&confd_g.owner_lsnr, confd_g.sip, true,
+				 owner_lsnr_h, NULL);
 	if (!err)
 		err = sipsess_listen(&confd_g.sock, confd_g.sip, 4096, conn_h,
 				     NULL);
@@ -1016,6 +1021,7 @@ void confd_sip_free(void)
 		leg_drop(l);
 	}
 	confd_g.sock = mem_deref(confd_g.sock);
+	confd_g.owner_lsnr = mem_deref(confd_g.owner_lsnr);
 	if (confd_g.sip)
 		sip_close(confd_g.sip, true);
 	confd_g.sip = mem_deref(confd_g.sip);

@@ -47,6 +47,7 @@ struct leg {
 	enum conf_event_type ev_type;
 	uint32_t ev_epoch;
 	bool recv_switch;             /* Recv-Info: mikey-switch (D7) */
+	struct owner_upd *ou;         /* owner's allowed-set update (owner.c) */
 	struct sip_request *info_req; /* the switch INFO in flight */
 };
 
@@ -84,6 +85,7 @@ struct confd_sip_state {
 	struct tmr deadline;
 	struct tmr rtp_tmr; /* the RTP timeout check */
 	struct tls *tls;    /* the TLS listener's certificate and key */
+	struct sip_lsnr *owner_lsnr; /* owner.c, ahead of sipsess */
 	bool closing;
 };
 
@@ -99,9 +101,28 @@ const char *conf_name(const struct leg *l);
 void leg_drop(struct leg *l);
 void leg_reject(struct leg *l, uint16_t code, const char *reason, bool warn306);
 struct leg *leg_by_mid(struct cconf *cc, conf_mid m);
+/** The Contact user part libre prints inside "<...>": the focus URI on
+ *  the address msg reached, then ">;isfocus" (RFC 4579). */
+int contact_user(const struct sip_msg *msg, const struct leg *l, char *out,
+		 size_t cap);
+/** A KMS refusal (403) rather than a key-management failure (488). */
+bool kms_refusal(const struct kmsc_status *st, enum cc_err err);
+
+/* ---- owner.c ------------------------------------------------------------ */
+/** Before sipsess: the owner's re-INVITE with a new ticket (allowed-set
+ *  update) and the ACK of our 200 to it. */
+bool owner_lsnr_h(const struct sip_msg *msg, void *arg);
+/** A leg's update state, freed with the leg. */
+void owner_leg_free(struct leg *l);
 void cconf_feed(struct cconf *cc, struct conf_event *ev);
 
 /* ---- answer.c ---------------------------------------------------------- */
+/** The TRANSFER_RESP on csb answering km's TRANSFER_INIT: the epochs of a
+ *  as the KEMAC, a's SSRCs, other senders' ROCs (D6). */
+enum cc_err build_resp(struct leg *l, struct kmsc_csb *csb,
+		       const struct sipglue_km *km,
+		       const struct conf_act_accept *a, uint8_t *out,
+		       size_t cap, size_t *n);
 /** 200 OK with the TRANSFER_RESP for an ACCEPT (or 500). */
 void answer_accept(struct leg *l, const struct conf_act_accept *a);
 /** Our SDP: the offer's m-lines mirrored on the conference RTP port, with
