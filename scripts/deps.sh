@@ -16,6 +16,10 @@ PACKAGES=(
 	# test and interop tools (shared/interop/README.md); kamailio is the
 	# SIP baseline of `conclave bench confd`
 	tshark sip-tester valgrind curl kamailio
+	# a phone nobody here wrote, for the SDES interop (tests/lib/baresip.sh,
+	# tests/interop_baresip.sh): baresip 1.0.0 without its GUI/video
+	# recommends; openssl makes its TLS certificate
+	baresip-core openssl python3-cryptography
 )
 
 missing=()
