@@ -50,6 +50,10 @@ static void usage(FILE *f)
 	fputs("usage: conclave ua --cred FILE [options] create --factory URI "
 	      "[--allow A,B,...]\n"
 	      "       conclave ua --cred FILE [options] join FOCUS-URI\n"
+	      "       conclave ua --cred FILE [options] listen   (wait for a "
+	      "focus to call:\n"
+	      "                                                   dial-out, or "
+	      "a REFER to join)\n"
 	      "       conclave ua leave --pid PID\n"
 	      "       conclave ua status --pid PID\n"
 	      "\n"
@@ -104,6 +108,11 @@ static void usage(FILE *f)
 	      "the call\n"
 	      "\n"
 	      "stdin commands while running: status, report, leave,\n"
+	      "  invite URI         ask the focus to dial URI out (REFER, RFC "
+	      "4579 §5.5)\n"
+	      "  refer URI --to-focus|--to-user  REFER to the focus (= invite) "
+	      "or to URI\n"
+	      "                     (it then joins our focus, §5.6)\n"
 	      "  allow URI,URI,...  (the owner) replace the allowed set; "
 	      "\"allow\" "
 	      "alone: a ticket\n"
@@ -142,6 +151,10 @@ static int parse_cmd(int argc, char **argv, int i)
 
 	if (!strcmp(c, "join") && i + 2 == argc) {
 		U.o.join = argv[i + 1];
+		return 0;
+	}
+	if (!strcmp(c, "listen") && i + 1 == argc) {
+		U.o.listen = true;
 		return 0;
 	}
 	if (strcmp(c, "create"))
@@ -257,8 +270,8 @@ static int parse(int argc, char **argv)
 		}
 	}
 	if (i >= argc || parse_cmd(argc, argv, i)) {
-		fprintf(stderr, "conclave ua: need create --factory URI or "
-				"join URI\n");
+		fprintf(stderr, "conclave ua: need create --factory URI, "
+				"join URI or listen\n");
 		return -1;
 	}
 	if (!U.o.cred) {
@@ -332,6 +345,16 @@ static void stdin_h(int flags, void *arg)
 		ua_status_print();
 	if (strstr(line, "report") || strstr(line, "status"))
 		report_now();
+	if (!strncmp(line, "invite ", 7) || !strncmp(line, "refer ", 6)) {
+		char *u = line + (line[0] == 'i' ? 7 : 6), *sp;
+		bool to_user = strstr(u, "--to-user") != NULL;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		sp = strchr(u, ' ');
+		if (sp)
+			*sp = '\0';
+		ua_sip_refer(u, line[0] == 'i' || !to_user);
+	}
 	if (!strncmp(line, "allow", 5)) {
 		line[strcspn(line, "\r\n")] = '\0';
 		ua_owner_allow(line[5] == ' ' ? line + 6 : "");

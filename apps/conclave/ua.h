@@ -75,6 +75,7 @@ struct ua_src {
 struct ua_opts {
 	const char *cred, *server, *sip_listen, *wav_in, *record, *report;
 	const char *factory, *allow, *join, *focus_out;
+	bool listen; /* `listen`: wait for the focus to call (dial-out) */
 	const char *export_keys; /* TEST ONLY (ua_keyexport.c); NULL = off */
 	uint16_t rtp_port;
 	double tone;       /* 0 = from the identity */
@@ -96,6 +97,7 @@ struct ua {
 	char target[KMSC_MAX_ID]; /* URI called: factory or focus */
 	char contact[KMSC_MAX_ID];
 	bool joined, leaving, done;
+	uint8_t cs_own; /* our stream's CS: 1 if we called, 2 if called */
 	int rc;
 	const char *ended;   /* how it ended (report), NULL while running */
 	char ended_why[160]; /* ... and why, for focus-lost and timeout */
@@ -141,6 +143,12 @@ struct sip *ua_sip_stack(void);
 struct sipsess *ua_sip_sess(void);
 struct kmsc_csb *ua_sip_csb(void);
 const char *ua_sip_laddr(void);
+
+/** REFER (issue 6 §2): to_focus: in our dialog, Refer-To uri (the
+ *  focus dials it out, RFC 4579 §5.5); else to uri outside any dialog,
+ *  Refer-To our focus (that user dials in, §5.6). Progress NOTIFYs are
+ *  logged ("refer: SIP/2.0 ..."). */
+void ua_sip_refer(const char *uri, bool to_focus);
 
 /* ua_owner.c */
 /** The owner replaces the allowed set: a new ticket naming the focus and

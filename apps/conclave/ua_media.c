@@ -140,7 +140,7 @@ static bool group_key(const struct kmsc_key *k, uint32_t *mki)
 
 static enum cc_err sender_setup(const struct kmsc_csb *c, uint32_t first_mki)
 {
-	const struct kmsc_tek *t = kmsc_csb_tek(c, 1);
+	const struct kmsc_tek *t = kmsc_csb_tek(c, U.cs_own ? U.cs_own : 1);
 	uint32_t mki = first_mki, roc = 0;
 	uint16_t seq = 0;
 	enum cc_err err;

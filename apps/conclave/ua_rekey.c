@@ -99,7 +99,8 @@ int ua_rekey_offer(struct kmsc_csb *c, const char *ip,
 
 static const struct kmsc_tek *send_tek(const struct kmsc_csb *c)
 {
-	return kmsc_csb_tek(c, 1); /* CS 1: our stream (A22) */
+	/* our stream (A22): CS 1 if we called, CS 2 if the focus did */
+	return kmsc_csb_tek(c, U.cs_own ? U.cs_own : 1);
 }
 
 void ua_rekey_info(struct kmsc_csb *c, struct sip *sip,

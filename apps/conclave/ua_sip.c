@@ -9,6 +9,13 @@
  * (DESIGN.md D3); the answer comes from a focus of that factory, so the
  * TRANSFER_RESP's IDRr must match the factory's focus pattern (D5).
  * join: the ticket names the focus URI, and only it may answer.
+ * listen: the focus calls us (dial-out after a REFER, RFC 4579 §5.5): its
+ * TRANSFER_INIT is resolved at the KMS (which authenticates the focus),
+ * the group keys come in its KEMAC (L = 1), our stream is CS 2 with the
+ * SSRC the focus assigned, and our 200 carries the TRANSFER_RESP.
+ * REFER: `invite`/`refer` on stdin send one; a REFER to us outside a
+ * dialog naming a focus is answered 202 and logged (joining it takes a
+ * new `conclave ua join`); NOTIFYs (sipfrag) are logged and answered.
  */
 #include <re.h>
 
@@ -31,6 +38,12 @@ static struct {
 	char accept[KMSC_MAX_ID];
 	char laddr_ip[64];
 	bool established, bye_sent;
+	/* listen: the focus's INVITE while the KMS resolves its ticket */
+	struct kmsc_responder r;
+	struct kmsc_httpc *httpc;
+	const struct sip_msg *inv;
+	struct sip_lsnr *lsnr; /* REFER and NOTIFY, ahead of sipsess */
+	struct sip_request *refer;
 } S;
 
 struct sip *ua_sip_stack(void)
@@ -291,10 +304,252 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 	finish(err ? 1 : 0);
 }
 
+/* ---- listen: the focus calls us ------------------------------------------- */
+
+static int listen_answer(void)
+{
+	static uint8_t resp[KMSC_MAX_MSG];
+	static char sdp[SIPGLUE_MAX_SDP];
+	static struct sipglue_km km;
+	struct sipglue_media audio = { "audio", U.rtp_port, "RTP/SAVP", "0" };
+	struct kmsc_answer_opts o = { .ssrc = &U.ssrc, .nmedia = 1 };
+	struct sipglue_sdp_opts so = { .addr = S.laddr_ip,
+				       .sess_id = (uint64_t)time(NULL),
+				       .sess_ver = 1,
+				       .mikey = resp,
+				       .media = &audio,
+				       .nmedia = 1,
+				       .dir = "sendrecv" };
+	struct kmsc_env env = ua_env();
+	struct mbuf *mb = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	if (kmsc_rand_system((uint8_t *)&U.ssrc, sizeof(U.ssrc), NULL) ||
+	    kmsc_transfer_resp(&S.csb, &o, &env, resp, sizeof(resp),
+			       &so.mikey_len))
+		return EPROTO;
+	U.cs_own = 2;
+	if (ua_media_keys(&S.csb, true)) {
+		ua_say("group keys FAIL (no key from the focus)");
+		return EPROTO;
+	}
+	if (sipglue_sdp_build(&so, sdp, sizeof(sdp), &n))
+		err = ENOSPC;
+	cc_wipe(resp, sizeof(resp));
+	if (!err && (mb = mbuf_alloc(n)) == NULL)
+		err = ENOMEM;
+	if (!err && !(err = mbuf_write_mem(mb, (const uint8_t *)sdp, n))) {
+		mb->pos = 0;
+		err = sipsess_answer(S.sess, 200, "OK", mb,
+				     "Recv-Info: mikey-switch\r\n");
+	}
+	mem_deref(mb);
+	if (!err && !sipglue_km_parse_mbuf(S.inv->mb, &km))
+		media_target(S.inv, &km);
+	cc_wipe(&km, sizeof(km));
+	ua_say("ssrc %08x sending mki 0x%08x", U.ssrc,
+	       U.mm ? media_member_sending_mki(U.mm) : 0);
+	return err;
+}
+
+static void listen_kms_h(const struct kmsc_status *hs, const uint8_t *body,
+			 size_t len, void *arg)
+{
+	struct kmsc_env env = ua_env();
+	struct kmsc_status st;
+	char sbuf[160];
+
+	(void)arg;
+	if (!S.sess || !S.inv)
+		return;
+	if (hs->kind != KMSC_FAIL_NONE ||
+	    kmsc_resolve_open(&S.csb, &S.r, body, len, &env, &st)) {
+		ua_say("call refused: %s",
+		       kmsc_status_str(hs->kind != KMSC_FAIL_NONE ? hs : &st,
+				       sbuf, sizeof(sbuf)));
+		(void)sipsess_reject(
+			S.sess, hs->kind == KMSC_FAIL_TRANSPORT ? 503 : 488,
+			hs->kind == KMSC_FAIL_TRANSPORT ? "KMS Unavailable" :
+							  "Not Acceptable Here",
+			NULL);
+		S.sess = mem_deref(S.sess);
+		return;
+	}
+	/* the KMS vouched for the initiator: the focus that calls us */
+	(void)re_snprintf(U.focus, sizeof(U.focus), "%s", S.csb.initiator);
+	ua_say("called by %s (authenticated by the KMS)", U.focus);
+	if (listen_answer()) {
+		(void)sipsess_reject(S.sess, 500, "Server Error", NULL);
+		S.sess = mem_deref(S.sess);
+	}
+}
+
+static void listen_call(const struct sip_msg *msg)
+{
+	static uint8_t rinit[KMSC_MAX_MSG];
+	static struct sipglue_km km;
+	struct kmsc_http_opts ho = { .timeout_ms = 5000 };
+	struct kmsc_env env = ua_env();
+	struct kmsc_status st;
+	char sbuf[160];
+	size_t n = 0;
+	int err;
+
+	err = sipglue_km_parse_mbuf(msg->mb, &km) ? EPROTO : 0;
+	if (err) {
+		ua_say("call without a=key-mgmt: 488");
+		(void)sip_treply(NULL, S.sip, msg, 488, "Not Acceptable Here");
+		return;
+	}
+	S.r = (struct kmsc_responder){ .cred = &U.cred,
+				       .identity = U.cred.identity };
+	if (kmsc_resolve_init(&S.csb, &S.r, km.mikey, km.mikey_len, &env, rinit,
+			      sizeof(rinit), &n, &st)) {
+		ua_say("call refused: %s",
+		       kmsc_status_str(&st, sbuf, sizeof(sbuf)));
+		(void)sip_treply(NULL, S.sip, msg, 488, "Not Acceptable Here");
+		cc_wipe(&km, sizeof(km));
+		return;
+	}
+	cc_wipe(&km, sizeof(km));
+	err = sipsess_accept(&S.sess, S.sock, msg, 180, "Ringing", "ua",
+			     "application/sdp", NULL, NULL, NULL, false,
+			     offer_h, answer_h, estab_h, info_h, NULL, close_h,
+			     NULL, NULL);
+	if (!err && !S.httpc)
+		err = kmsc_httpc_alloc(&S.httpc, &ho) ? ENOMEM : 0;
+	if (!err)
+		err = kmsc_http_post(S.httpc, U.cred.kms_url, rinit, n,
+				     listen_kms_h, NULL) ?
+			      EIO :
+			      0;
+	if (err) {
+		ua_say("call: %s", strerror(err));
+		if (S.sess)
+			(void)sipsess_reject(S.sess, 500, "Server Error", NULL);
+		S.sess = mem_deref(S.sess);
+		return;
+	}
+	S.inv = mem_ref((void *)msg);
+	{
+		char from[KMSC_MAX_ID];
+
+		(void)re_snprintf(from, sizeof(from), "%r", &msg->from.auri);
+		ua_say("call from %s: resolving the ticket", from);
+	}
+}
+
 static void conn_h(const struct sip_msg *msg, void *arg)
 {
 	(void)arg;
+	if (U.o.listen && !S.sess && !U.joined) {
+		listen_call(msg);
+		return;
+	}
 	(void)sip_treply(NULL, S.sip, msg, 486, "Busy Here");
+}
+
+/* ---- REFER and NOTIFY (RFC 3515) ------------------------------------------- */
+
+static void refer_resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+	if (err)
+		ua_say("refer: %s", strerror(err));
+	else if (msg->scode >= 200) {
+		char r[64];
+
+		(void)re_snprintf(r, sizeof(r), "%r", &msg->reason);
+		ua_say("refer: %u %s", msg->scode, r);
+	}
+}
+
+void ua_sip_refer(const char *uri, bool to_focus)
+{
+	struct sa laddr;
+	int err;
+
+	if (!S.established || !U.focus[0]) {
+		ua_say("refer: not joined");
+		return;
+	}
+	S.refer = mem_deref(S.refer);
+	if (to_focus) {
+		err = sip_drequestf(&S.refer, S.sip, true, "REFER",
+				    sipsess_dialog(S.sess), 0, NULL, NULL,
+				    refer_resp_h, NULL,
+				    "Refer-To: <%s>\r\n"
+				    "Content-Length: 0\r\n\r\n",
+				    uri);
+	} else {
+		err = sip_transp_laddr(S.sip, &laddr, SIP_TRANSP_UDP, NULL);
+		if (!err)
+			err = sip_requestf(&S.refer, S.sip, true, "REFER", uri,
+					   NULL, NULL, NULL, refer_resp_h, NULL,
+					   "From: <%s>;tag=%x\r\n"
+					   "To: <%s>\r\n"
+					   "Call-ID: %x%x\r\n"
+					   "CSeq: 1 REFER\r\n"
+					   "Contact: <sip:ua@%J>\r\n"
+					   "Max-Forwards: 70\r\n"
+					   "Refer-To: <%s>\r\n"
+					   "Content-Length: 0\r\n\r\n",
+					   U.cred.identity, rand_u32(), uri,
+					   rand_u32(), rand_u32(), &laddr,
+					   U.focus);
+	}
+	if (err)
+		ua_say("refer: %s", strerror(err));
+	else
+		ua_say("refer %s to %s sent", to_focus ? uri : U.focus,
+		       to_focus ? "the focus" : uri);
+}
+
+static bool lsnr_h(const struct sip_msg *msg, void *arg)
+{
+	const struct sip_hdr *h;
+
+	(void)arg;
+	if (!pl_strcmp(&msg->met, "NOTIFY")) {
+		h = sip_msg_hdr(msg, SIP_HDR_EVENT);
+		if (!h || pl_strcasecmp(&h->val, "refer"))
+			return false;
+		{
+			char frag[128];
+			size_t n = mbuf_get_left(msg->mb);
+
+			if (n >= sizeof(frag))
+				n = sizeof(frag) - 1;
+			memcpy(frag, mbuf_buf(msg->mb), n);
+			frag[n] = '\0';
+			frag[strcspn(frag, "\r\n")] = '\0';
+			ua_say("refer: %s", frag);
+		}
+		(void)sip_treply(NULL, S.sip, msg, 200, "OK");
+		return true;
+	}
+	if (!pl_strcmp(&msg->met, "REFER") && !pl_isset(&msg->to.tag)) {
+		h = sip_msg_hdr(msg, SIP_HDR_REFER_TO);
+		if (!h) {
+			(void)sip_treply(NULL, S.sip, msg, 400,
+					 "Missing Refer-To");
+			return true;
+		}
+		{
+			char to[KMSC_MAX_ID], from[KMSC_MAX_ID];
+
+			(void)re_snprintf(to, sizeof(to), "%r", &h->val);
+			(void)re_snprintf(from, sizeof(from), "%r",
+					  &msg->from.auri);
+			ua_say("referred to %s by %s (join it with `conclave "
+			       "ua join`)",
+			       to, from);
+		}
+		(void)sip_treply(NULL, S.sip, msg, 202, "Accepted");
+		return true;
+	}
+	return false;
 }
 
 /* ---- leaving ------------------------------------------------------------- */
@@ -329,7 +584,9 @@ void ua_sip_leave(const char *why)
 	U.leaving = true;
 	ua_media_stop();
 	if (!S.sess) {
-		finish(U.joined ? 0 : 1);
+		finish(U.joined || U.o.listen ?
+			       0 :
+			       1); /* listen: no call is fine */
 		return;
 	}
 	if (!S.established) {
@@ -372,6 +629,8 @@ static int sip_setup(void)
 	if (!err)
 		err = sip_transp_add(S.sip, SIP_TRANSP_TCP, &laddr);
 	if (!err)
+		err = sip_listen(&S.lsnr, S.sip, true, lsnr_h, NULL);
+	if (!err)
 		err = sipsess_listen(&S.sock, S.sip, 16, conn_h, NULL);
 	return err;
 }
@@ -391,10 +650,33 @@ static int ruri(void)
 	return 0;
 }
 
+static int listen_start(void)
+{
+	uint16_t port = 0;
+	struct sa la;
+	int err;
+
+	err = sip_setup();
+	if (!err)
+		err = ua_media_open(S.laddr_ip, U.o.rtp_port, &port);
+	U.rtp_port = port;
+	if (!err && !sip_transp_laddr(S.sip, &la, SIP_TRANSP_UDP, NULL)) {
+		char a[64];
+
+		(void)re_snprintf(a, sizeof(a), "%J", &la);
+		ua_say("listening on %s as %s (rtp %s:%u, tone %.0f Hz)", a,
+		       U.cred.identity, S.laddr_ip, port, ua_media_tone());
+	}
+	return err;
+}
+
 int ua_sip_start(void)
 {
 	uint16_t port = 0;
 	int err;
+
+	if (U.o.listen)
+		return listen_start();
 
 	if (U.o.factory) {
 		(void)re_snprintf(U.target, sizeof(U.target), "%s",
@@ -434,6 +716,11 @@ int ua_sip_start(void)
 void ua_sip_close(void)
 {
 	ua_owner_close();
+	S.refer = mem_deref(S.refer);
+	S.inv = mem_deref((void *)S.inv);
+	S.lsnr = mem_deref(S.lsnr);
+	kmsc_httpc_free(S.httpc);
+	S.httpc = NULL;
 	tmr_cancel(&S.deadline);
 	ua_live_stop();
 	ua_rekey_free();

@@ -58,6 +58,29 @@ static bool peer_ssrcs(const struct mikey_msg *m,
 	return j == a->n_ssrcs;
 }
 
+size_t accept_keys(const struct conf_act_accept *a, struct kmsc_key *keys)
+{
+	size_t i;
+
+	memset(keys, 0, 2 * sizeof(*keys));
+	for (i = 0; i < a->n_epochs && i < 2; i++) {
+		const struct conf_epoch_keys *e = a->epochs[i];
+		struct kmsc_key *k = &keys[i];
+
+		k->type = MIKEY_KEY_TEK_SALT;
+		memcpy(k->key, e->tek, e->tek_len);
+		k->key_len = e->tek_len;
+		memcpy(k->salt, e->salt, e->salt_len);
+		k->salt_len = e->salt_len;
+		k->spi[0] = (uint8_t)(e->mki >> 24);
+		k->spi[1] = (uint8_t)(e->mki >> 16);
+		k->spi[2] = (uint8_t)(e->mki >> 8);
+		k->spi[3] = (uint8_t)e->mki;
+		k->spi_len = 4;
+	}
+	return i;
+}
+
 enum cc_err build_resp(struct leg *l, struct kmsc_csb *csb,
 		       const struct sipglue_km *km,
 		       const struct conf_act_accept *a, uint8_t *out,
@@ -97,23 +120,7 @@ enum cc_err build_resp(struct leg *l, struct kmsc_csb *csb,
 			  "conference %s: %s: %zu wrapped streams' ROCs do "
 			  "not fit the CS map",
 			  conf_name(l), who(l), w.left_out);
-	memset(keys, 0, sizeof(keys));
-	for (i = 0; i < a->n_epochs && i < 2; i++) {
-		const struct conf_epoch_keys *e = a->epochs[i];
-		struct kmsc_key *k = &keys[i];
-
-		k->type = MIKEY_KEY_TEK_SALT;
-		memcpy(k->key, e->tek, e->tek_len);
-		k->key_len = e->tek_len;
-		memcpy(k->salt, e->salt, e->salt_len);
-		k->salt_len = e->salt_len;
-		k->spi[0] = (uint8_t)(e->mki >> 24);
-		k->spi[1] = (uint8_t)(e->mki >> 16);
-		k->spi[2] = (uint8_t)(e->mki >> 8);
-		k->spi[3] = (uint8_t)e->mki;
-		k->spi_len = 4;
-	}
-	o.nsupply = i;
+	o.nsupply = accept_keys(a, keys);
 	err = kmsc_transfer_resp(csb, &o, &env, out, cap, n);
 	wipe_keys(keys, 2);
 	return err;

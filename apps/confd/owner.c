@@ -62,20 +62,6 @@ void owner_leg_free(struct leg *l)
 	l->ou = NULL;
 }
 
-static struct leg *leg_by_dialog(const struct sip_msg *msg)
-{
-	struct le *le;
-
-	for (le = confd_g.legs.head; le; le = le->next) {
-		struct leg *l = le->data;
-
-		if (l->sess && sipsess_dialog(l->sess) &&
-		    sip_dialog_cmp(sipsess_dialog(l->sess), msg))
-			return l;
-	}
-	return NULL;
-}
-
 /* A final answer other than 200 (nothing changed). */
 static void ou_refuse(struct leg *l, const struct sip_msg *msg,
 		      struct sip_strans **st, uint16_t code, const char *reason,
@@ -374,6 +360,8 @@ bool owner_lsnr_h(const struct sip_msg *msg, void *arg)
 	(void)arg;
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return on_ack(msg);
+	if (!pl_strcmp(&msg->met, "REFER"))
+		return refer_lsnr_h(msg);
 	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag))
 		return false;
 	l = leg_by_dialog(msg);

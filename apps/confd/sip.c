@@ -122,13 +122,14 @@ void leg_reject(struct leg *l, uint16_t code, const char *reason, bool w306)
 	leg_drop(l);
 }
 
-static void leg_destructor(void *arg)
+void leg_destructor(void *arg)
 {
 	struct leg *l = arg;
 
 	list_unlink(&l->le);
 	tmr_cancel(&l->ev_tmr);
 	owner_leg_free(l);
+	dialout_free(l);
 	mem_deref(l->info_req);
 	mem_deref(l->sess);
 	kmsc_update_wipe(&l->upd);
@@ -194,7 +195,7 @@ static void idle_h(void *arg)
 	cconf_feed(cc, &ev);
 }
 
-static void check_idle(struct cconf *cc)
+void check_idle(struct cconf *cc)
 {
 	struct conf_stats st;
 
@@ -283,11 +284,17 @@ static void on_action(const struct conf_action *a, void *arg)
 				confd_log(CONFD_LOG_WARN,
 					  "conference %s: %s: no media fan-out",
 					  cc->focus, who(l));
-			answer_accept(l, &a->u.accept);
+			if (l->dialout)
+				dialout_accepted(l, &a->u.accept);
+			else
+				answer_accept(l, &a->u.accept);
 		}
 		break;
 	case CONF_ACT_REJECT:
-		if (l && l->cookie == a->cookie)
+		if (l && l->cookie == a->cookie && l->dialout)
+			dialout_rejected(l,
+					 conf_reject_sip_status(a->u.reject));
+		else if (l && l->cookie == a->cookie)
 			act_reject(l, a);
 		break;
 	case CONF_ACT_NEW_EPOCH:
@@ -559,7 +566,7 @@ static void kms_h(const struct kmsc_status *st, const uint8_t *body, size_t len,
 
 /* ---- SIP session callbacks ---------------------------------------------- */
 
-static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 
@@ -572,10 +579,12 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	return EPROTO;
 }
 
-static int answer_h(const struct sip_msg *msg, void *arg)
+int answer_h(const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 
+	if (l->dialout && !l->established)
+		return dialout_answer(l, msg);
 	if (!l->upd_epoch || !l->cc || !l->member) {
 		confd_log(CONFD_LOG_DEBUG,
 			  "conference %s: %s: unexpected answer", conf_name(l),
@@ -586,13 +595,15 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 	return 0;
 }
 
-static void estab_h(const struct sip_msg *msg, void *arg)
+void estab_h(const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 	struct conf_event ev = { .type = CONF_EV_JOIN_DONE };
 
 	(void)msg;
 	l->established = true;
+	if (l->dialout)
+		dialout_done(l, 200, "OK");
 	if (!l->cc || !l->member)
 		return;
 	ev.u.member = l->mid;
@@ -600,7 +611,7 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 		cconf_feed(l->cc, &ev);
 }
 
-static void close_h(int err, const struct sip_msg *msg, void *arg)
+void close_h(int err, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 	struct cconf *cc = l->cc;
@@ -615,6 +626,9 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 			  "conference %s: %s: session closed: "
 			  "%s",
 			  conf_name(l), who(l), strerror(err));
+	if (l->dialout && !l->established)
+		dialout_done(l, msg ? msg->scode : 408,
+			     msg ? "Declined" : "Request Timeout");
 	if (cc && l->member && l->mid != CONF_MID_NONE) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = l->established ? CONF_EV_LEAVE : CONF_EV_JOIN_FAILED;
@@ -732,8 +746,8 @@ static enum cc_err route(const struct sip_msg *msg, struct leg *l)
 /* Contact: <sip:focusN.conf@addr>;isfocus (RFC 4579 §5.3). libre prints
  * "Contact: <%s>" for a cuser holding ':', so the feature tag goes in
  * through the user string (see the libre notes in the report). */
-int contact_user(const struct sip_msg *msg, const struct leg *l, char *out,
-		 size_t cap)
+int contact_user_at(const struct sa *dst, enum sip_transp tp,
+		    const struct leg *l, char *out, size_t cap)
 {
 	char user[KMSC_MAX_ID];
 	int n;
@@ -743,14 +757,34 @@ int contact_user(const struct sip_msg *msg, const struct leg *l, char *out,
 		return EINVAL;
 	n = re_snprintf(out, cap,
 			"sip:%s@%J%s>;isfocus\r\nX-Conclave-Focus: <%s", user,
-			&msg->dst, sip_transp_param(msg->tp), l->focus_id);
+			dst, sip_transp_param(tp), l->focus_id);
 	return n < 0 || (size_t)n >= cap ? ENOSPC : 0;
+}
+
+int contact_user(const struct sip_msg *msg, const struct leg *l, char *out,
+		 size_t cap)
+{
+	return contact_user_at(&msg->dst, msg->tp, l, out, cap);
+}
+
+struct leg *leg_by_dialog(const struct sip_msg *msg)
+{
+	struct le *le;
+
+	for (le = confd_g.legs.head; le; le = le->next) {
+		struct leg *l = le->data;
+
+		if (l->sess && sipsess_dialog(l->sess) &&
+		    sip_dialog_cmp(sipsess_dialog(l->sess), msg))
+			return l;
+	}
+	return NULL;
 }
 
 /* INFO in a member's dialog (RFC 6086): we receive no Info Package, so
  * one naming a package gets 469; a legacy INFO (none named) gets 200,
  * which lets a participant use it to check that its dialog lives. */
-static void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
+void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 
@@ -814,7 +848,7 @@ static void start_resolve(struct leg *l)
 
 /* The member's RTP address: c= of the offer (else the SIP source) and the
  * port of its first m-line. */
-static void rtp_addr(const struct sip_msg *msg, struct leg *l)
+void rtp_addr(const struct sip_msg *msg, struct leg *l)
 {
 	struct pl ip;
 	struct sa sa;

@@ -46,8 +46,13 @@ struct leg {
 	struct tmr ev_tmr;      /* deferred REKEY_ACK / REKEY_FAILED */
 	enum conf_event_type ev_type;
 	uint32_t ev_epoch;
-	bool recv_switch;             /* Recv-Info: mikey-switch (D7) */
-	struct owner_upd *ou;         /* owner's allowed-set update (owner.c) */
+	bool recv_switch;     /* Recv-Info: mikey-switch (D7) */
+	struct owner_upd *ou; /* owner's allowed-set update (owner.c) */
+	/* dial-out (refer.c): we called the member on a REFER's behalf */
+	bool dialout;
+	struct leg *referrer;     /* referenced; gets the NOTIFYs */
+	struct sip_request *ntfy; /* our NOTIFY in flight (on the referrer) */
+	struct dialout *dl;       /* ticket and target while dialling */
 	struct sip_request *info_req; /* the switch INFO in flight */
 };
 
@@ -105,8 +110,36 @@ struct leg *leg_by_mid(struct cconf *cc, conf_mid m);
  *  the address msg reached, then ">;isfocus" (RFC 4579). */
 int contact_user(const struct sip_msg *msg, const struct leg *l, char *out,
 		 size_t cap);
+int contact_user_at(const struct sa *dst, enum sip_transp tp,
+		    const struct leg *l, char *out, size_t cap);
+/** The leg whose dialog msg belongs to (NULL if none). */
+struct leg *leg_by_dialog(const struct sip_msg *msg);
 /** A KMS refusal (403) rather than a key-management failure (488). */
 bool kms_refusal(const struct kmsc_status *st, enum cc_err err);
+
+void leg_destructor(void *arg);
+void check_idle(struct cconf *cc);
+/** The member's RTP address from an SDP body (c= and first m= port). */
+void rtp_addr(const struct sip_msg *msg, struct leg *l);
+/* the sipsess handlers of every leg */
+int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg);
+int answer_h(const struct sip_msg *msg, void *arg);
+void estab_h(const struct sip_msg *msg, void *arg);
+void close_h(int err, const struct sip_msg *msg, void *arg);
+void info_h(struct sip *sip, const struct sip_msg *msg, void *arg);
+
+/* ---- refer.c ------------------------------------------------------------ */
+/** A REFER (before sipsess): from a member in its dialog, the focus dials
+ *  out to the Refer-To user (RFC 4579 §5.5); anything else is refused. */
+bool refer_lsnr_h(const struct sip_msg *msg);
+/** The core admitted (ACCEPT) or refused (REJECT) a dial-out. */
+void dialout_accepted(struct leg *l, const struct conf_act_accept *a);
+void dialout_rejected(struct leg *l, int code);
+/** The dial-out's final outcome: NOTIFY the referrer (sipfrag). */
+void dialout_done(struct leg *l, uint16_t code, const char *reason);
+/** The 200 to our INVITE: verify the TRANSFER_RESP (0) or refuse. */
+int dialout_answer(struct leg *l, const struct sip_msg *msg);
+void dialout_free(struct leg *l);
 
 /* ---- owner.c ------------------------------------------------------------ */
 /** Before sipsess: the owner's re-INVITE with a new ticket (allowed-set
@@ -129,6 +162,10 @@ void answer_accept(struct leg *l, const struct conf_act_accept *a);
  *  a=key-mgmt holding mikey (mlen bytes). */
 int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
 	      struct mbuf **mbp);
+
+/** The epochs of a as KEMAC keys (TEK+SALT, SPI = MKI); returns how many
+ *  (at most 2). Wipe keys after use. */
+size_t accept_keys(const struct conf_act_accept *a, struct kmsc_key *keys);
 
 /* ---- rekey.c ----------------------------------------------------------- */
 void send_update(struct leg *l, const struct conf_epoch_keys *e);

@@ -292,6 +292,9 @@ struct kmsc_transfer_opts {
 	const char *responder; /* IDRr = Identity_r of the MAC (required) */
 	const uint32_t *ssrc;  /* our SSRC per m-line: CS 2k-1 (A22) */
 	size_t nmedia;         /* 1..KMSC_MAX_MEDIA */
+	/* the Responder's SSRC per m-line, CS 2k, filled in by a focus that
+	 * assigns it (D6, dial-out); NULL leaves CS 2k to the Responder */
+	const uint32_t *peer_ssrc;
 	const struct kmsc_key *supply; /* KEMAC keys (needs L) or NULL */
 	size_t nsupply;
 };

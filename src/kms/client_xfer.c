@@ -256,7 +256,12 @@ static enum cc_err xinit_map(struct mikey_msg *m,
 		err = mikey_hdr_add_cs(&m->hdr, (uint8_t)(2 * k + 1), 0, true,
 				       o->ssrc[k], spi_key->spi,
 				       (uint8_t)spi_key->spi_len);
-		if (!err)
+		if (!err && o->peer_ssrc)
+			err = mikey_hdr_add_cs(&m->hdr, (uint8_t)(2 * k + 2), 0,
+					       true, o->peer_ssrc[k],
+					       spi_key->spi,
+					       (uint8_t)spi_key->spi_len);
+		else if (!err)
 			err = mikey_hdr_add_cs(&m->hdr, (uint8_t)(2 * k + 2), 0,
 					       false, 0, NULL, 0);
 	}
