@@ -35,7 +35,7 @@ ua() { # name duration args...: stdin from a FIFO kept open
 	local n=$1 d=$2
 	shift 2
 	mkfifo "$W/$n.in"
-	timeout 40 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
+	timeout 70 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
 		--server "127.0.0.1:$SPORT" --skew $SKEW --duration "$d" \
 		--report "$W/$n.json" --grace 2000 "$@" <"$W/$n.in" \
 		>"$W/$n.out" 2>&1 &
@@ -55,12 +55,12 @@ join_once() { # name -> exit status of a short join
 		join "$FOCUS" </dev/null >"$W/$1-$2.out" 2>&1
 }
 
-ua alice 16 --focus-out "$W/focus" create --factory "$FACTORY" \
+ua alice 50 --focus-out "$W/focus" create --factory "$FACTORY" \
 	--allow "sip:bob@$REALM,sip:carol@$REALM"
 waitfor "$W/alice.out" "joined" 50 || fail "Alice did not join"
 FOCUS=$(cat "$W/focus" 2>/dev/null)
-ua bob 14 join "$FOCUS"
-ua carol 14 join "$FOCUS"
+ua bob 50 join "$FOCUS"
+ua carol 50 join "$FOCUS"
 waitfor "$W/bob.out" "joined" 50 || fail "Bob did not join"
 waitfor "$W/carol.out" "joined" 50 || fail "Carol did not join"
 
@@ -108,7 +108,7 @@ wait "$PID_carol"
 rc=$?
 grep -q '"ended": "focus-bye"' "$W/carol.json" &&
 	ok "Carol got a BYE (exit $rc)" || fail "Carol did not get a BYE"
-ua dave 5 join "$FOCUS"
+ua dave 50 join "$FOCUS"
 waitfor "$W/dave.out" "joined" 50 && ok "Dave joins now" ||
 	fail "Dave could not join after the update"
 join_once carol 2
@@ -116,7 +116,10 @@ rc=$?
 [ $rc = 1 ] && grep -q "status 403" "$W/carol-2.out" &&
 	ok "Carol may not rejoin (403)" || fail "Carol rejoin rc=$rc"
 
+# everyone speaks with Dave for 3 s, then leaves (stdin `leave`)
+sleep 3
 for n in dave bob alice; do
+	say $n leave
 	eval "p=\$PID_$n"
 	wait "$p" || fail "$n exited $?"
 done

@@ -39,7 +39,7 @@ ua() { # name duration args...: stdin from a FIFO kept open
 	local n=$1 d=$2
 	shift 2
 	mkfifo "$W/$n.in"
-	timeout 40 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
+	timeout 70 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
 		--server "127.0.0.1:$SPORT" --skew $SKEW --duration "$d" \
 		--report "$W/$n.json" --grace 2000 "$@" <"$W/$n.in" \
 		>"$W/$n.out" 2>&1 &
@@ -54,13 +54,13 @@ say() { # name command
 	echo "$2" >&"$fd"
 }
 
-ua alice 14 --focus-out "$W/focus" create --factory "$FACTORY" \
+ua alice 50 --focus-out "$W/focus" create --factory "$FACTORY" \
 	--allow "sip:bob@$REALM,sip:dave@$REALM"
 waitfor "$W/alice.out" "joined" 50 || fail "Alice did not join"
 FOCUS=$(cat "$W/focus" 2>/dev/null)
-ua bob 12 join "$FOCUS"
-ua dave 11 --sip-listen "127.0.0.1:$DPORT" listen
-ua carol 6 --sip-listen "127.0.0.1:$CPORT" listen
+ua bob 50 join "$FOCUS"
+ua dave 50 --sip-listen "127.0.0.1:$DPORT" listen
+ua carol 50 --sip-listen "127.0.0.1:$CPORT" listen
 waitfor "$W/bob.out" "joined" 50 || fail "Bob did not join"
 waitfor "$W/dave.out" "listening on" 50 || fail "Dave does not listen"
 waitfor "$W/carol.out" "listening on" 50 || fail "Carol does not listen"
@@ -104,7 +104,10 @@ waitfor "$W/alice.out" "refer: 202" 50 && ok "REFER to Carol: 202" ||
 waitfor "$W/carol.out" "referred to <$FOCUS> by sip:alice@$REALM" 50 &&
 	ok "Carol was referred to $FOCUS" || fail "Carol's ua saw no REFER"
 
-for n in alice bob dave carol; do
+# everyone has heard Dave for a while by now; all leave (stdin `leave`)
+sleep 2
+for n in carol dave bob alice; do
+	say $n leave
 	eval "p=\$PID_$n"
 	wait "$p" || fail "$n exited $?"
 done

@@ -48,8 +48,26 @@ fail() {
 }
 ok() { echo "ok $*"; }
 
+# A free port below the kernel's ephemeral range (32768-60999 here), where
+# bind(0) and every client socket of the parallel tests take theirs: a port
+# from bind(0), released and used a moment later, could meanwhile become
+# some other test's source port ("Address already in use"). Free for both
+# TCP and UDP at the time of the call.
 port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(10000, 32000)
+    try:
+        for t in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, t)
+            s.bind(("127.0.0.1", p))
+            s.close()
+    except OSError:
+        continue
+    print(p)
+    break
+'
 }
 
 kms() {
