@@ -106,5 +106,7 @@ void bench_rm_dir(const char *dir);
 void bench_cpu_model(char *out, size_t cap);
 
 int bench_mikey(int argc, char **argv);
+/** The mixer suite (bench_mix.c): CPU per 20 ms tick. */
+int bench_mix(int argc, char **argv);
 
 #endif

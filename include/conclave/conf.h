@@ -432,6 +432,32 @@ typedef void(conf_ssrc_h)(uint32_t ssrc, uint32_t roc, conf_mid owner,
 			  void *arg);
 void conf_ssrc_foreach(const struct conf *c, conf_ssrc_h *h, void *arg);
 
+/* ---- roster accessors (src/conf/roster.c), for the event package ---- */
+
+/** What the core knows of one member, for a roster (confinfo.h). */
+struct conf_member_info {
+	conf_mid id;
+	const char *identity; /* as the KMS authenticated it */
+	bool joined;          /* JOIN_DONE seen (false while joining) */
+	enum conf_via via;
+	uint32_t epoch; /* newest epoch whose key it was sent, 0 none */
+	int64_t since;  /* ms: when its join was accepted */
+	size_t n_ssrcs;
+	uint32_t ssrcs[CONF_SSRC_MAX];
+};
+
+/** Fill *out for member m; false for an unknown or stale id. */
+bool conf_member_get(const struct conf *c, conf_mid m,
+		     struct conf_member_info *out);
+
+/** Visit every member, joining or joined, in slot order (O(slots)). The
+ *  info is valid during the call only. */
+typedef void(conf_member_h)(const struct conf_member_info *m, void *arg);
+void conf_member_foreach(const struct conf *c, conf_member_h *h, void *arg);
+
+/** The focus identity given at CREATED, or NULL if none / before it. */
+const char *conf_focus_identity(const struct conf *c);
+
 /** Per-conference counters and exposure windows, for the simulator. */
 struct conf_stats {
 	uint32_t members; /* joining + joined */

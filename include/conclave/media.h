@@ -2,7 +2,8 @@
  * media.h -- the media plane: SRTP group contexts on libsrtp2 with MKI, the
  * switch (forward as-is, DESIGN.md D6/D7/D10), the participant's receive and
  * send contexts, a per-leg re-encryption baseline for the benchmark, and the
- * audio helpers (G.711 mu-law, tone generator, Goertzel detector, WAV).
+ * audio helpers (G.711 mu-law and A-law, tone generator, Goertzel detector,
+ * WAV). The mixer, the switch's alternative, is in mix.h.
  *
  * No sockets but one: bytes in, bytes out, and the daemon and the
  * participant do I/O. The exception is media_sendq, the switch's batched
@@ -379,13 +380,18 @@ size_t media_sendq_fanout(struct media_sendq *q, const uint8_t *pkt, size_t len,
 void media_sendq_stats(const struct media_sendq *q,
 		       struct media_sendq_stats *st);
 
-/* ---- audio: G.711 mu-law [ITU-T G.711], tones, Goertzel, WAV ----------- */
+/* ---- audio: G.711 mu-law and A-law [ITU-T G.711], tones, Goertzel, WAV -- */
 
 /** Linear 16-bit PCM to mu-law and back (G.711 segment formula). */
 uint8_t media_ulaw_encode(int16_t pcm);
 int16_t media_ulaw_decode(uint8_t ulaw);
 void media_ulaw_encode_buf(const int16_t *pcm, size_t n, uint8_t *out);
 void media_ulaw_decode_buf(const uint8_t *in, size_t n, int16_t *pcm);
+
+/** Linear 16-bit PCM to A-law and back [ITU-T G.711 Table 1a]. */
+uint8_t media_alaw_encode(int16_t pcm);
+int16_t media_alaw_decode(uint8_t alaw);
+void media_alaw_encode_buf(const int16_t *pcm, size_t n, uint8_t *out);
 
 /** A sine generator at MEDIA_RATE; phase-continuous across frames. */
 struct media_tone {

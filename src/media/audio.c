@@ -1,6 +1,7 @@
 /*
- * audio.c -- G.711 mu-law [ITU-T G.711 Table 2a, the segment formula], a
- * phase-continuous tone generator, and a Goertzel tone detector.
+ * audio.c -- G.711 mu-law [ITU-T G.711 Table 2a, the segment formula] and
+ * A-law [Table 1a], a phase-continuous tone generator, and a Goertzel tone
+ * detector.
  */
 #include <conclave/media.h>
 
@@ -49,6 +50,51 @@ void media_ulaw_decode_buf(const uint8_t *in, size_t n, int16_t *pcm)
 
 	for (i = 0; i < n; i++)
 		pcm[i] = media_ulaw_decode(in[i]);
+}
+
+/* ---- A-law [ITU-T G.711 Table 1a] -------------------------------------- */
+
+/* Segment ends of the 13-bit magnitude: segment s holds up to 0x1f << s. */
+static const int16_t alaw_seg_end[8] = { 0x1f,  0x3f,  0x7f,  0xff,
+					 0x1ff, 0x3ff, 0x7ff, 0xfff };
+
+uint8_t media_alaw_encode(int16_t pcm)
+{
+	int v = pcm >> 3, mask, seg;
+	uint8_t a;
+
+	if (v >= 0) {
+		mask = 0xd5; /* sign bit set, even bits inverted */
+	} else {
+		mask = 0x55;
+		v = -v - 1;
+	}
+	for (seg = 0; seg < 8 && v > alaw_seg_end[seg]; seg++)
+		;
+	if (seg >= 8)
+		return (uint8_t)(0x7f ^ mask);
+	a = (uint8_t)(seg << 4);
+	a |= (uint8_t)((seg < 2 ? v >> 1 : v >> seg) & 0x0f);
+	return (uint8_t)(a ^ mask);
+}
+
+int16_t media_alaw_decode(uint8_t alaw)
+{
+	int a = alaw ^ 0x55, t = (a & 0x0f) << 4, seg = (a & 0x70) >> 4;
+
+	if (seg == 0)
+		t += 8;
+	else
+		t = (t + 0x108) << (seg - 1);
+	return (int16_t)((a & 0x80) ? t : -t);
+}
+
+void media_alaw_encode_buf(const int16_t *pcm, size_t n, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = media_alaw_encode(pcm[i]);
 }
 
 /* ---- tones ------------------------------------------------------------ */

@@ -19,6 +19,8 @@ struct media_group {
 	struct media_dest *dest; /* the fan-out, dense */
 	size_t n_dest, cap_dest;
 	struct media_map dest_map; /* mid -> index in dest[] */
+	/* SDES members' re-protection (upstream.c), or NULL */
+	struct media_reprotect *rp;
 };
 
 enum cc_err media_group_new(struct media_group **gp, enum media_profile p,
@@ -47,6 +49,7 @@ void media_group_free(struct media_group *g)
 {
 	if (!g)
 		return;
+	media_reprotect_free(g->rp);
 	media_rxcore_fini(&g->core);
 	free(g->dest);
 	media_map_free(&g->dest_map);
@@ -65,6 +68,8 @@ enum cc_err media_group_retire(struct media_group *g, uint32_t mki)
 
 	if (!err && g->send_mki == mki)
 		g->send_mki = 0;
+	if (!err)
+		media_reprotect_retire(g->rp, mki);
 	return err;
 }
 
@@ -194,4 +199,31 @@ enum cc_err media_group_epoch_stats(const struct media_group *g, uint32_t mki,
 		return CC_ERR_NOT_FOUND;
 	*st = g->core.ep[slot].st;
 	return CC_OK;
+}
+
+/* ---- for upstream.c: SDES members' packets (DESIGN.md D8) ------------- */
+
+struct media_group_int media_group_int(struct media_group *g)
+{
+	struct media_group_int gi = { &g->core, &g->rp, g->send_mki };
+
+	return gi;
+}
+
+enum cc_err media_group_binding(struct media_group *g, media_mid from,
+				uint32_t ssrc, uint32_t *at)
+{
+	uint32_t roc;
+
+	return check_binding(g, from, ssrc, &roc, at);
+}
+
+void media_group_fanout(struct media_group *g, uint32_t at,
+			struct media_fanout *fan)
+{
+	fan->dest = g->dest;
+	fan->n = g->n_dest;
+	fan->skip = at;
+	g->core.st.ok++;
+	g->core.st.fwd_copies += g->n_dest - 1;
 }

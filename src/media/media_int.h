@@ -115,4 +115,29 @@ CC_MUST_USE enum cc_err media_key_master(const struct media_key *k,
 					 enum media_profile p,
 					 uint8_t master[MEDIA_MASTER_MAX]);
 
+/* ---- SDES members (upstream.c, DESIGN.md D8) --------------------------- */
+
+/* The group's re-protection state: per group epoch, a send session that
+ * re-protects SDES members' packets under the group key. */
+struct media_reprotect;
+void media_reprotect_free(struct media_reprotect *rp); /* NULL is fine */
+/* A group epoch was retired: drop its send session (its keys) now. */
+void media_reprotect_retire(struct media_reprotect *rp, uint32_t mki);
+
+/* What upstream.c needs of a group (group.c). */
+struct media_group_int {
+	struct media_rxcore *core;
+	struct media_reprotect **rp;
+	uint32_t send_mki; /* 0: media_group_switch() not called yet */
+};
+struct media_group_int media_group_int(struct media_group *g);
+/* The D6 check of media_switch_rx(): leg a member, SSRC bound to it;
+ * counted as a drop when not. *at = the leg's index in the fan-out. */
+CC_MUST_USE enum cc_err media_group_binding(struct media_group *g,
+					    media_mid from, uint32_t ssrc,
+					    uint32_t *at);
+/* The fan-out of an accepted packet from leg index at (counted). */
+void media_group_fanout(struct media_group *g, uint32_t at,
+			struct media_fanout *fan);
+
 #endif

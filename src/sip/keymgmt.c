@@ -8,18 +8,15 @@
 #include <conclave/mikey_wire.h>
 #include <conclave/sipglue.h>
 
+#include "sip_int.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-/* One line without its end-of-line: [p, p + n). */
-struct line {
-	const char *p;
-	size_t n;
-};
-
-static bool next_line(const char **cur, const char *end, struct line *l)
+bool sipglue_next_line(const char **cur, const char *end,
+		       struct sipglue_line *l)
 {
 	const char *s = *cur, *e;
 
@@ -36,7 +33,7 @@ static bool next_line(const char **cur, const char *end, struct line *l)
 	return true;
 }
 
-static bool has_prefix(const struct line *l, const char *pfx)
+bool sipglue_has_prefix(const struct sipglue_line *l, const char *pfx)
 {
 	size_t n = strlen(pfx);
 
@@ -69,7 +66,8 @@ static enum cc_err token(const char **p, const char *end, char *out, size_t cap)
 }
 
 /* m=<media> <port>[/<n>] <proto> <fmt> ... (RFC 4566 §5.14) */
-static enum cc_err parse_media(const struct line *l, struct sipglue_media *m)
+enum cc_err sipglue_parse_media(const struct sipglue_line *l,
+				struct sipglue_media *m)
 {
 	const char *p = l->p + 2, *end = l->p + l->n;
 	char port[16];
@@ -100,7 +98,7 @@ static enum cc_err parse_media(const struct line *l, struct sipglue_media *m)
 }
 
 /* a=key-mgmt:[SP]<prtcl-id> SP <keymgmt-data> (RFC 4567 §3.1) */
-static enum cc_err parse_km(const struct line *l, struct sipglue_km *km)
+static enum cc_err parse_km(const struct sipglue_line *l, struct sipglue_km *km)
 {
 	const char *p = l->p + strlen("a=key-mgmt:"), *end = l->p + l->n;
 	const char *id;
@@ -132,15 +130,15 @@ static enum cc_err parse_km(const struct line *l, struct sipglue_km *km)
 	return err;
 }
 
-static enum cc_err parse_line(const struct line *l, bool media,
+static enum cc_err parse_line(const struct sipglue_line *l, bool media,
 			      struct sipglue_km *km)
 {
-	if (has_prefix(l, "m=")) {
+	if (sipglue_has_prefix(l, "m=")) {
 		if (km->nmedia >= SIPGLUE_MAX_MEDIA)
 			return CC_ERR_UNSUPPORTED;
-		return parse_media(l, &km->media[km->nmedia++]);
+		return sipglue_parse_media(l, &km->media[km->nmedia++]);
 	}
-	if (!has_prefix(l, "a=key-mgmt:"))
+	if (!sipglue_has_prefix(l, "a=key-mgmt:"))
 		return CC_OK;
 	if (media)
 		return CC_ERR_UNSUPPORTED;
@@ -149,8 +147,8 @@ static enum cc_err parse_line(const struct line *l, bool media,
 
 enum cc_err sipglue_km_parse(const char *sdp, size_t len, struct sipglue_km *km)
 {
-	const char *cur = sdp, *end = sdp + len;
-	struct line l;
+	const char *cur = sdp, *end;
+	struct sipglue_line l;
 	bool first = true;
 	enum cc_err err = CC_OK;
 
@@ -163,7 +161,8 @@ enum cc_err sipglue_km_parse(const char *sdp, size_t len, struct sipglue_km *km)
 		return CC_ERR_SPACE;
 	if (memchr(sdp, '\0', len))
 		return CC_ERR_MALFORMED;
-	while (!err && next_line(&cur, end, &l)) {
+	end = sdp + len;
+	while (!err && sipglue_next_line(&cur, end, &l)) {
 		if (first && (l.n != 3 || !cc_ct_equal(l.p, "v=0", 3)))
 			err = CC_ERR_MALFORMED;
 		else if (!first)
