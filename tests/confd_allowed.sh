@@ -31,24 +31,8 @@ env_confd "$SPORT" "idle_timeout 2" "policy rekey-on=join,leave" \
 	"policy min-rekey-interval=1s" "policy grace=2000" \
 	"policy ack-deadline=3000" || exit 1
 
-ua() { # name duration args...: stdin from a FIFO kept open
-	local n=$1 d=$2
-	shift 2
-	mkfifo "$W/$n.in"
-	timeout 70 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
-		--server "127.0.0.1:$SPORT" --skew $SKEW --duration "$d" \
-		--report "$W/$n.json" --grace 2000 "$@" <"$W/$n.in" \
-		>"$W/$n.out" 2>&1 &
-	env_bg $!
-	eval "PID_$n=$!"
-	exec {fd}>"$W/$n.in"
-	eval "FD_$n=$fd"
-}
-say() { # name command
-	local fd
-	eval "fd=\$FD_$1"
-	echo "$2" >&"$fd"
-}
+ua() { env_ua "$@"; }
+say() { env_say "$@"; }
 join_once() { # name -> exit status of a short join
 	timeout 20 "$CONCLAVE" ua --cred "$W/creds/$1.cred" \
 		--server "127.0.0.1:$SPORT" --skew $SKEW --duration 2 \

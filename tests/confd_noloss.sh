@@ -34,16 +34,8 @@ env_confd "$SPORT" "idle_timeout 2" "log_level debug" \
 	"policy rekey-on=join,leave" "policy min-rekey-interval=1s" \
 	"policy grace=3000" "policy ack-deadline=3000" || exit 1
 
-ua() { # name duration args...
-	local n=$1 d=$2
-	shift 2
-	timeout 40 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
-		--server "127.0.0.1:$SPORT" --skew $SKEW --duration "$d" \
-		--report "$W/$n.json" --grace 3000 "$@" </dev/null \
-		>"$W/$n.out" 2>&1 &
-	env_bg $!
-	eval "PID_$n=$!"
-}
+UA_GRACE=3000
+ua() { env_ua "$@"; }
 
 ua alice 13 --focus-out "$W/focus" create --factory "$FACTORY" \
 	--allow "sip:bob@$REALM,sip:carol@$REALM,sip:dave@$REALM"

@@ -58,26 +58,28 @@ static bool peer_ssrcs(const struct mikey_msg *m,
 	return j == a->n_ssrcs;
 }
 
+void epoch_kmsc_key(const struct conf_epoch_keys *e, struct kmsc_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->type = MIKEY_KEY_TEK_SALT;
+	memcpy(k->key, e->tek, e->tek_len);
+	k->key_len = e->tek_len;
+	memcpy(k->salt, e->salt, e->salt_len);
+	k->salt_len = e->salt_len;
+	k->spi[0] = (uint8_t)(e->mki >> 24);
+	k->spi[1] = (uint8_t)(e->mki >> 16);
+	k->spi[2] = (uint8_t)(e->mki >> 8);
+	k->spi[3] = (uint8_t)e->mki;
+	k->spi_len = 4;
+}
+
 size_t accept_keys(const struct conf_act_accept *a, struct kmsc_key *keys)
 {
 	size_t i;
 
 	memset(keys, 0, 2 * sizeof(*keys));
-	for (i = 0; i < a->n_epochs && i < 2; i++) {
-		const struct conf_epoch_keys *e = a->epochs[i];
-		struct kmsc_key *k = &keys[i];
-
-		k->type = MIKEY_KEY_TEK_SALT;
-		memcpy(k->key, e->tek, e->tek_len);
-		k->key_len = e->tek_len;
-		memcpy(k->salt, e->salt, e->salt_len);
-		k->salt_len = e->salt_len;
-		k->spi[0] = (uint8_t)(e->mki >> 24);
-		k->spi[1] = (uint8_t)(e->mki >> 16);
-		k->spi[2] = (uint8_t)(e->mki >> 8);
-		k->spi[3] = (uint8_t)e->mki;
-		k->spi_len = 4;
-	}
+	for (i = 0; i < a->n_epochs && i < 2; i++)
+		epoch_kmsc_key(a->epochs[i], &keys[i]);
 	return i;
 }
 

@@ -6,21 +6,6 @@
 
 /* ---- rekey: CSB update by re-INVITE (D7) -------------------------------- */
 
-static void epoch_kmsc_key(const struct conf_epoch_keys *e, struct kmsc_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->type = MIKEY_KEY_TEK_SALT;
-	memcpy(k->key, e->tek, e->tek_len);
-	k->key_len = e->tek_len;
-	memcpy(k->salt, e->salt, e->salt_len);
-	k->salt_len = e->salt_len;
-	k->spi[0] = (uint8_t)(e->mki >> 24);
-	k->spi[1] = (uint8_t)(e->mki >> 16);
-	k->spi[2] = (uint8_t)(e->mki >> 8);
-	k->spi[3] = (uint8_t)e->mki;
-	k->spi_len = 4;
-}
-
 static void ev_h(void *arg);
 
 /* REKEY_ACK / REKEY_FAILED from a zero timer: the caller may be inside

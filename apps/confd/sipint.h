@@ -163,6 +163,8 @@ void answer_accept(struct leg *l, const struct conf_act_accept *a);
 int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
 	      struct mbuf **mbp);
 
+/** An epoch's keys as a KEMAC key: TEK+SALT, SPI = its MKI. */
+void epoch_kmsc_key(const struct conf_epoch_keys *e, struct kmsc_key *k);
 /** The epochs of a as KEMAC keys (TEK+SALT, SPI = MKI); returns how many
  *  (at most 2). Wipe keys after use. */
 size_t accept_keys(const struct conf_act_accept *a, struct kmsc_key *keys);

@@ -151,3 +151,27 @@ env_confd() { # sip-port [config lines...]
 	cat "$W/confd.log"
 	return 1
 }
+
+# env_ua NAME DURATION ARGS...: `conclave ua` in the background against
+# the confd at $SPORT (skew, --report $W/NAME.json, output $W/NAME.out,
+# --grace ${UA_GRACE:-2000}); its stdin is a FIFO kept open, so env_say
+# NAME LINE types a command; its PID is in PID_NAME.
+env_ua() {
+	local n=$1 d=$2 fd
+	shift 2
+	mkfifo "$W/$n.in"
+	timeout 70 "$CONCLAVE" ua --cred "$W/creds/$n.cred" \
+		--server "127.0.0.1:$SPORT" --skew $SKEW --duration "$d" \
+		--report "$W/$n.json" --grace "${UA_GRACE:-2000}" "$@" \
+		<"$W/$n.in" >"$W/$n.out" 2>&1 &
+	env_bg $!
+	eval "PID_$n=$!"
+	exec {fd}>"$W/$n.in"
+	eval "FD_$n=$fd"
+}
+
+env_say() { # name line
+	local fd
+	eval "fd=\$FD_$1"
+	echo "$2" >&"$fd"
+}
