@@ -271,8 +271,7 @@ enum cc_err kmsc_update_init(struct kmsc_csb *c,
 	u->want_resp = o->want_resp;
 	u->done = !o->want_resp;
 	if (o->nsupply)
-		memcpy(u->keys, o->supply,
-		       o->nsupply * sizeof(u->keys[0]));
+		memcpy(u->keys, o->supply, o->nsupply * sizeof(u->keys[0]));
 	u->nkeys = o->nsupply;
 	memcpy(out, u->init, u->init_len);
 	*outlen = u->init_len;
