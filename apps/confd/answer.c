@@ -187,6 +187,10 @@ void answer_accept(struct leg *l, const struct conf_act_accept *a)
 	enum cc_err err;
 	int serr;
 
+	if (l->trust_sdes) {
+		sdes_answer_accept(l, a);
+		return;
+	}
 	l->member = true;
 	err = build_resp(l, &l->csb, &l->km, a, resp, sizeof(resp), &n);
 	if (err) {

@@ -38,6 +38,11 @@ struct confd_conf {
 	uint32_t idle_timeout;    /* s: an empty conference ends after it */
 	uint32_t replay_capacity; /* TRANSFER_INITs remembered */
 	bool strict_sdp_ids;      /* A11: require the SDP-IDs extension */
+	/* SDES members (sdes.c, D8): identities that may join by a=crypto
+	 * ("*": any identity in the conference's allowed set; "" = none) */
+	char sdes_allow[1024];
+	bool sdes_insecure;  /* TEST ONLY: SDES without SIP over TLS */
+	bool sdes_nomki_bye; /* rekey of an SDES leg without MKI: BYE it */
 	enum confd_level log_level;
 	struct conf_policy policy;
 };
@@ -80,6 +85,15 @@ uint16_t confd_media_port(const struct confd_media *m);
 int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp);
 /** Take it out (no-op if absent). */
 void confd_media_remove(struct confd_media *m, conf_mid mid);
+struct media_upkey;
+/** An SDES member (D8): its packets are decrypted under its own keys and
+ *  re-protected once under the group key (media_switch_rx_sdes); no_mki:
+ *  it cannot read an MKI, so the copies it gets have the group MKI taken
+ *  out (the MKI is not authenticated, RFC 3711 §3.1: same bytes, same
+ *  tag). Called again after each answer with its (possibly new) keys. */
+int confd_media_sdes(struct confd_media *m, conf_mid mid,
+		     const struct media_upkey *k, size_t n, bool no_mki,
+		     uint64_t grace_ms);
 /** NEW_EPOCH, SWITCH_MKI, RETIRE_EPOCH, DROP_MEDIA; others ignored. */
 void confd_media_action(struct confd_media *m, const struct conf_action *a);
 /** Copies forwarded and packets dropped (any reason). */

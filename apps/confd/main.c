@@ -89,6 +89,13 @@ static void usage(FILE *f)
 		"  --replay-capacity N      TRANSFER_INITs remembered\n"
 		"  --strict-sdp-ids yes|no  require the SDP-IDs extension "
 		"(A11)\n"
+		"  --sdes-allow IDS         identities that may join by SDES "
+		"a=crypto\n"
+		"                           (comma list, * = any allowed; "
+		"default none)\n"
+		"  --sdes-insecure yes|no   TEST ONLY: SDES without SIP/TLS\n"
+		"  --sdes-nomki-rekey reinvite|bye  rekey of an SDES leg "
+		"without MKI\n"
 		"  --log-level LEVEL        error|warn|info|debug\n"
 		"  --policy NAME=VALUE      conference policy (conf.h "
 		"names)\n"
@@ -216,6 +223,14 @@ static bool set_key(struct confd_conf *cf, const char *key, const char *v)
 		       cf->replay_capacity > 0;
 	if (!strcmp(k, "strict_sdp_ids"))
 		return set_bool(&cf->strict_sdp_ids, v);
+	if (!strcmp(k, "sdes_allow"))
+		return set_str(cf->sdes_allow, sizeof(cf->sdes_allow), v);
+	if (!strcmp(k, "sdes_insecure"))
+		return set_bool(&cf->sdes_insecure, v);
+	if (!strcmp(k, "sdes_nomki_rekey")) {
+		cf->sdes_nomki_bye = !strcmp(v, "bye");
+		return cf->sdes_nomki_bye || !strcmp(v, "reinvite");
+	}
 	if (!strcmp(k, "log_level"))
 		return set_level(&cf->log_level, v);
 	if (!strcmp(k, "policy"))

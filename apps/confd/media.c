@@ -16,6 +16,7 @@
 #include <re.h>
 
 #include <conclave/media.h>
+#include <conclave/media_upstream.h>
 
 #include <inttypes.h>
 #include <string.h>
@@ -25,6 +26,8 @@ struct mdest {
 	conf_mid mid;
 	struct sa addr;
 	uint64_t last_rx; /* tmr_jiffies: last authenticated packet, or add */
+	struct media_upstream *up; /* SDES member: its own keys (D8) */
+	bool no_mki;               /* SDES member without MKI */
 };
 
 struct confd_media {
@@ -40,6 +43,8 @@ struct confd_media {
 	uint64_t drop_src;   /* from no member's RTP address */
 	uint64_t drops;      /* every drop: unknown source + switch + send */
 	uint64_t send_drops; /* copies the kernel did not take */
+	size_t n_nomki;      /* dests with no_mki */
+	enum media_profile profile;
 };
 
 static bool owner_h(uint32_t ssrc, media_mid *owner, uint32_t *roc, void *arg)
@@ -87,6 +92,20 @@ static const struct sockaddr *dest_addr(const void *leg, socklen_t *len,
 	const struct mdest *d = leg;
 
 	(void)arg;
+	if (d->no_mki)
+		return NULL;
+	*len = d->addr.len;
+	return &d->addr.u.sa;
+}
+
+static const struct sockaddr *dest_nomki(const void *leg, socklen_t *len,
+					 void *arg)
+{
+	const struct mdest *d = leg;
+
+	(void)arg;
+	if (!d->no_mki)
+		return NULL;
 	*len = d->addr.len;
 	return &d->addr.u.sa;
 }
@@ -105,10 +124,10 @@ static void send_dropped(struct confd_media *m, uint64_t n, int err)
 			  strerror(err), m->send_drops);
 }
 
-/* Send the original bytes to every other member: batched, or one
- * udp_send each when there is no queue. */
-static void forward(struct confd_media *m, struct mbuf *mb,
-		    const struct media_fanout *fan)
+/* Send the original bytes to every other member whose no_mki is
+ * `no_mki`: batched, or one udp_send each when there is no queue. */
+static void forward_set(struct confd_media *m, struct mbuf *mb,
+			const struct media_fanout *fan, bool no_mki)
 {
 	struct media_sendq_stats st;
 	uint64_t dropped;
@@ -118,7 +137,8 @@ static void forward(struct confd_media *m, struct mbuf *mb,
 		media_sendq_stats(m->sq, &st);
 		dropped = st.dropped;
 		(void)media_sendq_fanout(m->sq, mbuf_buf(mb), mbuf_get_left(mb),
-					 fan, dest_addr, NULL);
+					 fan, no_mki ? dest_nomki : dest_addr,
+					 NULL);
 		media_sendq_stats(m->sq, &st);
 		if (st.dropped != dropped)
 			send_dropped(m, st.dropped - dropped, st.last_errno);
@@ -128,13 +148,94 @@ static void forward(struct confd_media *m, struct mbuf *mb,
 		const struct mdest *d = fan->dest[i].leg;
 		int err;
 
-		if (i == fan->skip || !d)
+		if (i == fan->skip || !d || d->no_mki != no_mki)
 			continue;
 		mb->pos = pos;
 		err = udp_send(m->us, &d->addr, mb);
 		if (err)
 			send_dropped(m, 1, err);
 	}
+	mb->pos = pos;
+}
+
+/* SDES listeners without MKI (D8, baresip) get the same packet with the
+ * 4-byte group MKI cut out: the MKI is outside the authenticated portion
+ * [RFC 3711 §3.1], so the tag stays valid; still encrypted once. */
+static bool strip_mki(enum media_profile p, const uint8_t *pkt, size_t len,
+		      struct mbuf *out)
+{
+	size_t tag = p == MEDIA_AEAD_AES_128_GCM ? 0 : 10;
+
+	if (len < 12 + MEDIA_MKI_LEN + tag)
+		return false;
+	out->pos = out->end = 0;
+	if (mbuf_write_mem(out, pkt, len - MEDIA_MKI_LEN - tag) ||
+	    mbuf_write_mem(out, pkt + len - tag, tag))
+		return false;
+	out->pos = 0;
+	return true;
+}
+
+static void forward(struct confd_media *m, struct mbuf *mb,
+		    const struct media_fanout *fan)
+{
+	static struct mbuf *nomki;
+
+	forward_set(m, mb, fan, false);
+	if (!m->n_nomki)
+		return;
+	if (!nomki)
+		nomki = mbuf_alloc(MEDIA_PKT_MAX);
+	if (nomki &&
+	    strip_mki(m->profile, mbuf_buf(mb), mbuf_get_left(mb), nomki))
+		forward_set(m, nomki, fan, true);
+}
+
+static void rx_dropped(struct confd_media *m, enum cc_err err)
+{
+	/* counted; logged at 1, 2, 4, 8, ... drops */
+	m->drops++;
+	if (!(m->drops & (m->drops - 1)))
+		confd_log(CONFD_LOG_DEBUG,
+			  "conference %s: packet dropped: %s (%" PRIu64 " drops"
+			  ")",
+			  m->name, cc_strerror(err), m->drops);
+}
+
+/* An SDES member's packet (D8): decrypted under its own key, protected
+ * once under the group's sending epoch, then fanned out like any other. */
+static void recv_sdes(struct confd_media *m, struct mdest *from,
+		      struct mbuf *mb)
+{
+	static struct mbuf *out;
+	struct media_fanout fan;
+	struct media_rx_info info;
+	uint64_t now = tmr_jiffies(), t;
+	size_t n = 0;
+	enum cc_err err;
+
+	t = media_upstream_next_expiry(from->up);
+	if (t && t <= now)
+		(void)media_upstream_expire(from->up, now);
+	if (!out)
+		out = mbuf_alloc(MEDIA_PKT_MAX + MEDIA_MKI_LEN);
+	if (!out) {
+		rx_dropped(m, CC_ERR_NOMEM);
+		return;
+	}
+	err = media_switch_rx_sdes(m->g, from->mid, from->up, mbuf_buf(mb),
+				   mbuf_get_left(mb), out->buf, out->size, &n,
+				   &fan, &info);
+	if (err) {
+		rx_dropped(m, err);
+		return;
+	}
+	out->pos = 0;
+	out->end = n;
+	from->last_rx = now;
+	forward(m, out, &fan);
+	if (info.roc_changed && m->roch)
+		m->roch(info.rtp.ssrc, info.roc, m->arg);
 }
 
 static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
@@ -148,6 +249,10 @@ static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
 	if (!from) {
 		m->drop_src++;
 		m->drops++;
+		return;
+	}
+	if (from->up) {
+		recv_sdes(m, from, mb);
 		return;
 	}
 	err = media_switch_rx(m->g, from->mid, mbuf_buf(mb), mbuf_get_left(mb),
@@ -206,6 +311,7 @@ int confd_media_alloc(struct confd_media **mp, const char *ip,
 	m->roch = roch;
 	m->arg = arg;
 	m->name = name;
+	m->profile = MEDIA_AES_CM_128_HMAC_SHA1_80;
 	err = sa_set_str(&local, ip, 0);
 	if (!err)
 		err = udp_listen(&m->us, &local, recv_h, m);
@@ -229,13 +335,20 @@ uint16_t confd_media_port(const struct confd_media *m)
 	return m ? m->port : 0;
 }
 
+static void mdest_destructor(void *arg)
+{
+	struct mdest *d = arg;
+
+	media_upstream_free(d->up);
+}
+
 int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp)
 {
 	struct mdest *d;
 
 	if (!m || by_mid(m, mid))
 		return EINVAL;
-	d = mem_zalloc(sizeof(*d), NULL);
+	d = mem_zalloc(sizeof(*d), mdest_destructor);
 	if (!d)
 		return ENOMEM;
 	d->mid = mid;
@@ -258,8 +371,29 @@ void confd_media_remove(struct confd_media *m, conf_mid mid)
 	if (media_group_drop_member(m->g, mid))
 		confd_log(CONFD_LOG_DEBUG, "conference %s: member not in group",
 			  m->name);
+	m->n_nomki -= d->no_mki;
 	list_unlink(&d->le);
 	mem_deref(d);
+}
+
+int confd_media_sdes(struct confd_media *m, conf_mid mid,
+		     const struct media_upkey *k, size_t n, bool no_mki,
+		     uint64_t grace_ms)
+{
+	struct mdest *d = m ? by_mid(m, mid) : NULL;
+	enum cc_err err;
+
+	if (!d)
+		return ENOENT;
+	if (!d->up && media_upstream_new(&d->up, m->profile))
+		return ENOMEM;
+	err = media_upstream_set(d->up, k, n, tmr_jiffies(), grace_ms, NULL);
+	if (err)
+		return EINVAL;
+	m->n_nomki += no_mki && !d->no_mki;
+	m->n_nomki -= !no_mki && d->no_mki;
+	d->no_mki = no_mki;
+	return 0;
 }
 
 static void epoch_key(const struct conf_epoch_keys *e, struct media_key *k)

@@ -10,8 +10,7 @@ static void ev_h(void *arg);
 
 /* REKEY_ACK / REKEY_FAILED from a zero timer: the caller may be inside
  * libre's session callbacks or the core's action handler. */
-static void defer_rekey_ev(struct leg *l, enum conf_event_type type,
-			   uint32_t epoch)
+void defer_rekey_ev(struct leg *l, enum conf_event_type type, uint32_t epoch)
 {
 	confd_ctr.reinvite_failures += type == CONF_EV_REKEY_FAILED;
 	l->ev_type = type;
@@ -128,6 +127,10 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e)
 			  conf_name(l), e->epoch, who(l), l->upd_epoch);
 		return;
 	}
+	if (l->trust_sdes) {
+		sdes_send_update(l, e);
+		return;
+	}
 	epoch_kmsc_key(e, &k);
 	err = kmsc_update_init(&l->csb, &o, &env, &l->upd, init, sizeof(init),
 			       &n);
@@ -192,6 +195,10 @@ void rekey_answer(struct leg *l, const struct sip_msg *msg)
 	char buf[160];
 	enum cc_err err;
 
+	if (l->trust_sdes) {
+		sdes_rekey_answer(l, msg);
+		return;
+	}
 	l->upd_epoch = 0;
 	err = sipglue_km_parse_mbuf(msg->mb, &km);
 	if (!err)

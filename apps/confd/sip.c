@@ -130,6 +130,7 @@ void leg_destructor(void *arg)
 	tmr_cancel(&l->ev_tmr);
 	owner_leg_free(l);
 	dialout_free(l);
+	sdes_leg_free(l);
 	mem_deref(l->info_req);
 	mem_deref(l->sess);
 	kmsc_update_wipe(&l->upd);
@@ -449,16 +450,22 @@ static enum cc_err cconf_create(struct leg *l)
 
 static void join(struct leg *l)
 {
-	struct conf_event ev = { .type = CONF_EV_JOIN_REQUEST };
 	uint32_t ssrcs[CONF_SSRC_MAX];
 	struct mikey_msg m;
 	size_t n = 0, i;
-	enum cc_err err;
 
 	if (!mikey_decode(l->km.mikey, l->km.mikey_len, &m, NULL))
 		for (i = 0; i < m.hdr.ncs && n < CONF_SSRC_MAX; i++)
 			if (m.hdr.cs[i].cs_id % 2 == 1 && m.hdr.cs[i].has_ssrc)
 				ssrcs[n++] = m.hdr.cs[i].ssrc;
+	join_ssrcs(l, ssrcs, n);
+}
+
+void join_ssrcs(struct leg *l, const uint32_t *ssrcs, size_t n)
+{
+	struct conf_event ev = { .type = CONF_EV_JOIN_REQUEST };
+	enum cc_err err;
+
 	l->cookie = ++confd_g.next_cookie;
 	ev.u.join = (struct conf_ev_join){ .identity = l->peer,
 					   .ssrcs = ssrcs,
@@ -801,7 +808,7 @@ void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
 	(void)sip_treply(NULL, sip, msg, 200, "OK");
 }
 
-static int accept_leg(const struct sip_msg *msg, struct leg *l)
+int accept_leg(const struct sip_msg *msg, struct leg *l)
 {
 	char cuser[512];
 	int err;
@@ -893,6 +900,8 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	err = sipglue_km_parse_mbuf(msg->mb, &l->km);
+	if (err == CC_ERR_MISSING && sdes_invite(msg, l))
+		return; /* an SDES offer: sdes.c took or refused it */
 	if (err) {
 		confd_log(CONFD_LOG_INFO,
 			  "conference %s: call %s: SDP key-mgmt: %s",
@@ -996,6 +1005,7 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 				     NULL);
 	if (err)
 		return err;
+	sdes_start_log(cf);
 	if (cf->rtp_timeout)
 		tmr_start(&confd_g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
 	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",

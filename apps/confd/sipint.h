@@ -54,6 +54,10 @@ struct leg {
 	struct sip_request *ntfy; /* our NOTIFY in flight (on the referrer) */
 	struct dialout *dl;       /* ticket and target while dialling */
 	struct sip_request *info_req; /* the switch INFO in flight */
+	/* SDES member (sdes.c, D8): identity = SIP From over TLS, not the
+	 * KMS; keys in a=crypto */
+	bool trust_sdes;
+	struct sdes_leg *sd;
 };
 
 struct cconf_tmr {
@@ -127,6 +131,10 @@ int answer_h(const struct sip_msg *msg, void *arg);
 void estab_h(const struct sip_msg *msg, void *arg);
 void close_h(int err, const struct sip_msg *msg, void *arg);
 void info_h(struct sip *sip, const struct sip_msg *msg, void *arg);
+/** 183 and the sipsess of a new leg (its handlers above). */
+int accept_leg(const struct sip_msg *msg, struct leg *l);
+/** The join: JOIN_REQUEST for l->peer with these SSRCs (D6). */
+void join_ssrcs(struct leg *l, const uint32_t *ssrcs, size_t n);
 
 /* ---- refer.c ------------------------------------------------------------ */
 /** A REFER (before sipsess): from a member in its dialog, the focus dials
@@ -174,5 +182,21 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e);
 void send_switch(struct cconf *cc, const struct conf_epoch_keys *e);
 /** The member's 200 to our re-INVITE: REKEY_ACK or REKEY_FAILED. */
 void rekey_answer(struct leg *l, const struct sip_msg *msg);
+/** Feed REKEY_ACK / REKEY_FAILED from a zero timer. */
+void defer_rekey_ev(struct leg *l, enum conf_event_type type, uint32_t epoch);
+
+/* ---- sdes.c: SDES members (D8, issue 6 §5) ------------------------------ */
+/** A new INVITE without a=key-mgmt: if its SDP has a=crypto, sdes.c takes
+ *  (or refuses) it and owns l: true. false: not an SDES offer. */
+bool sdes_invite(const struct sip_msg *msg, struct leg *l);
+/** ACCEPT for an SDES leg: 200 OK with the group key's a=crypto line. */
+void sdes_answer_accept(struct leg *l, const struct conf_act_accept *a);
+/** SEND_UPDATE for an SDES leg: re-INVITE with the new a=crypto line. */
+void sdes_send_update(struct leg *l, const struct conf_epoch_keys *e);
+/** The 200 to that re-INVITE. */
+void sdes_rekey_answer(struct leg *l, const struct sip_msg *msg);
+void sdes_leg_free(struct leg *l);
+/** At start: say loudly what the SDES configuration allows. */
+void sdes_start_log(const struct confd_conf *cf);
 
 #endif

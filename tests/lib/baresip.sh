@@ -40,7 +40,9 @@
 #   bs_cleanup                    kill every baresip started here
 #
 # bs_config keys (defaults in brackets):
-#   user=NAME          the account's user part [NAME]; AOR sip:user@127.0.0.1
+#   user=NAME          the account's user part [NAME]; AOR sip:user@HOST
+#   host=HOST          the account's host part [127.0.0.1] (its From; no
+#                      REGISTER, so any domain works for direct calls)
 #   source=ausine,440  audio source [ausine,440]: "ausine,FREQ" (module
 #                      ausine: 48 kHz stereo sine, 10..20000 Hz) or
 #                      "aufile,/path.wav" (module aufile: source only in
@@ -161,7 +163,7 @@ bs_config() { # name sip-port [key=value...]
 	local name=$1 sport=$2 kv k v
 	shift 2
 	local user=$name source=ausine,440 mediaenc=srtp-mand
-	local codecs=PCMU/8000/1 answermode=auto ctrl= rtp= tls=
+	local codecs=PCMU/8000/1 answermode=auto ctrl= rtp= tls= host=127.0.0.1
 	for kv in "$@"; do
 		k=${kv%%=*}
 		v=${kv#*=}
@@ -174,6 +176,7 @@ bs_config() { # name sip-port [key=value...]
 		ctrl) ctrl=$v ;;
 		rtp) rtp=$v ;;
 		tls) tls=$v ;;
+		host) host=$v ;;
 		*) _bs_fail "bs_config: unknown key $k" && return 1 ;;
 		esac
 	done
@@ -241,7 +244,7 @@ EOF
 	# answermode=auto: answer incoming calls at once.
 	local me=""
 	[ "$mediaenc" = none ] || me=";mediaenc=$mediaenc"
-	echo "<sip:$user@127.0.0.1>;regint=0$me;audio_codecs=$codecs;answermode=$answermode" \
+	echo "<sip:$user@$host>;regint=0$me;audio_codecs=$codecs;answermode=$answermode" \
 		>"$BS_DIR/accounts"
 	eval "BS_CTRL_$name=$ctrl"
 	eval "BS_SIP_$name=$sport"
