@@ -467,6 +467,18 @@ static void test_misuse(void)
 	CHECK_ERR(conf_policy_set(&p, "max-ssrcs", "9"), CC_ERR_INVAL);
 	CHECK_ERR(conf_policy_set(&p, "bogus", "1"), CC_ERR_INVAL);
 	CHECK(p.rekey_on == CONF_REKEY_LEAVE); /* unchanged by failures */
+	/* media mode and speakers (issue 6 §4) */
+	CHECK(p.media == CONF_MEDIA_SWITCH && p.speakers == 3);
+	CHECK_OK(conf_policy_set(&p, "media", "mix"));
+	CHECK_OK(conf_policy_set(&p, "speakers", "5"));
+	CHECK(p.media == CONF_MEDIA_MIX && p.speakers == 5);
+	CHECK_ERR(conf_policy_set(&p, "media", "mcu"), CC_ERR_INVAL);
+	CHECK_ERR(conf_policy_set(&p, "speakers", "0"), CC_ERR_INVAL);
+	CHECK_ERR(conf_policy_set(&p, "speakers", "9"), CC_ERR_INVAL);
+	CHECK_ERR(conf_policy_set(&p, "speakers", "3x"), CC_ERR_INVAL);
+	CHECK(p.media == CONF_MEDIA_MIX && p.speakers == 5);
+	CHECK_OK(conf_policy_set(&p, "media", "switch"));
+	CHECK(p.media == CONF_MEDIA_SWITCH);
 	CHECK(strcmp(conf_action_name(CONF_ACT_SWITCH_MKI), "SWITCH_MKI") == 0);
 	CHECK(strcmp(conf_event_name(CONF_EV_COMPROMISED), "COMPROMISED") == 0);
 	CHECK(conf_mki(5) == 0x80000005u);

@@ -80,6 +80,13 @@ typedef void(confd_roc_h)(uint32_t ssrc, uint32_t roc, void *arg);
 int confd_media_alloc(struct confd_media **mp, const char *ip,
 		      struct conf *core, const char *name, confd_roc_h *roch,
 		      void *arg);
+/** Mixing mode (policy media=mix; apps/confd/mixer.c): members' packets
+ *  go to a mixer ticking every 20 ms, which sends on the focus SSRCs
+ *  ssrcs (1 + p->speakers, reserved in core at CREATED; the common mix
+ *  first). Call once after confd_media_alloc, before any member is added;
+ *  a no-op (0) under media=switch. 0 or an errno. */
+int confd_media_mix(struct confd_media *m, const struct conf_policy *p,
+		    const uint32_t *ssrcs);
 uint16_t confd_media_port(const struct confd_media *m);
 /** Put a member (its RTP address from the SDP offer) into the fan-out. */
 int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp);

@@ -12,6 +12,7 @@
  * fd.
  */
 #include "confd.h"
+#include "mixer.h"
 
 #include <re.h>
 
@@ -34,6 +35,7 @@ struct confd_media {
 	struct udp_sock *us;
 	struct media_sendq *sq; /* on us's fd; NULL: udp_send per member */
 	struct media_group *g;
+	struct confd_mixer *mix; /* mixing mode (mixer.c); NULL: switch */
 	struct conf *core;
 	struct list dests;
 	confd_roc_h *roch;
@@ -238,6 +240,40 @@ static void recv_sdes(struct confd_media *m, struct mdest *from,
 		m->roch(info.rtp.ssrc, info.roc, m->arg);
 }
 
+/* Mixing mode: the packet goes to the mixer; its tick sends the mix. */
+static void mix_recv(struct confd_media *m, struct mdest *from, struct mbuf *mb)
+{
+	struct media_rx_info info;
+	enum cc_err err;
+
+	err = confd_mixer_rx(m->mix, from->mid, mbuf_buf(mb), mbuf_get_left(mb),
+			     &info);
+	if (err) {
+		/* counted; logged at 1, 2, 4, 8, ... drops */
+		m->drops++;
+		if (!(m->drops & (m->drops - 1)))
+			confd_log(CONFD_LOG_DEBUG,
+				  "conference %s: packet not mixed: %s "
+				  "(%" PRIu64 " drops)",
+				  m->name, cc_strerror(err), m->drops);
+		return;
+	}
+	from->last_rx = tmr_jiffies();
+	if (info.roc_changed && m->roch)
+		m->roch(info.rtp.ssrc, info.roc, m->arg);
+}
+
+/* The mixer's packets, as the switch's: batched, or udp_send each. */
+static void mix_send(const uint8_t *pkt, size_t len,
+		     const struct media_fanout *fan, void *arg)
+{
+	struct mbuf mb = { .buf = (uint8_t *)(uintptr_t)pkt,
+			   .size = len,
+			   .end = len };
+
+	forward(arg, &mb, fan);
+}
+
 static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
 {
 	struct confd_media *m = arg;
@@ -249,6 +285,12 @@ static void recv_h(const struct sa *src, struct mbuf *mb, void *arg)
 	if (!from) {
 		m->drop_src++;
 		m->drops++;
+		return;
+	}
+	/* mixing mode decodes under the group key; an SDES member's
+	 * upstream key is not used there yet (its packets are dropped) */
+	if (m->mix) {
+		mix_recv(m, from, mb);
 		return;
 	}
 	if (from->up) {
@@ -277,6 +319,7 @@ static void destructor(void *arg)
 {
 	struct confd_media *m = arg;
 
+	m->mix = mem_deref(m->mix); /* its tick sends through sq */
 	media_sendq_free(m->sq);
 	m->us = mem_deref(m->us);
 	media_group_free(m->g);
@@ -330,6 +373,15 @@ int confd_media_alloc(struct confd_media **mp, const char *ip,
 	return 0;
 }
 
+int confd_media_mix(struct confd_media *m, const struct conf_policy *p,
+		    const uint32_t *ssrcs)
+{
+	if (!m || !p || p->media != CONF_MEDIA_MIX)
+		return 0;
+	return confd_mixer_alloc(&m->mix, p, ssrcs, m->name, owner_h, mix_send,
+				 m->roch, m);
+}
+
 uint16_t confd_media_port(const struct confd_media *m)
 {
 	return m ? m->port : 0;
@@ -354,7 +406,13 @@ int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp)
 	d->mid = mid;
 	d->addr = *rtp;
 	d->last_rx = tmr_jiffies();
+	if (m->mix && confd_mixer_add(m->mix, mid, d)) {
+		mem_deref(d);
+		return EINVAL;
+	}
 	if (media_group_add_member(m->g, mid, d)) {
+		if (m->mix)
+			confd_mixer_remove(m->mix, mid);
 		mem_deref(d);
 		return EINVAL;
 	}
@@ -372,6 +430,8 @@ void confd_media_remove(struct confd_media *m, conf_mid mid)
 		confd_log(CONFD_LOG_DEBUG, "conference %s: member not in group",
 			  m->name);
 	m->n_nomki -= d->no_mki;
+	if (m->mix)
+		confd_mixer_remove(m->mix, mid);
 	list_unlink(&d->le);
 	mem_deref(d);
 }
@@ -413,6 +473,10 @@ void confd_media_action(struct confd_media *m, const struct conf_action *a)
 
 	if (!m)
 		return;
+	if (m->mix && a->type != CONF_ACT_DROP_MEDIA) {
+		confd_mixer_action(m->mix, a); /* the epochs go to the mixer */
+		return;
+	}
 	switch (a->type) {
 	case CONF_ACT_NEW_EPOCH:
 		epoch_key(a->u.epoch, &k);
@@ -445,7 +509,7 @@ void confd_media_stats(const struct confd_media *m, uint64_t *fwd,
 	if (!m)
 		return;
 	media_group_stats(m->g, &st);
-	*fwd = st.fwd_copies;
+	*fwd = st.fwd_copies + confd_mixer_copies(m->mix);
 	*drops = m->drops;
 }
 

@@ -409,14 +409,21 @@ static enum cc_err cconf_create(struct leg *l)
 		cc->tmr[i].cc = cc;
 		cc->tmr[i].id = (enum conf_timer)i;
 	}
-	err = kmsc_rand_system((uint8_t *)&cc->focus_ssrc,
-			       sizeof(cc->focus_ssrc), NULL);
+	/* the focus's SSRCs: 1, or the mixer's 1 + speakers (mixer.c) */
+	cc->n_focus_ssrcs = confd_mixer_nssrcs(&confd_g.cf->policy);
+	err = confd_mixer_ssrcs(cc->focus_ssrcs, cc->n_focus_ssrcs) ?
+		      CC_ERR_CRYPTO :
+		      CC_OK;
+	cc->focus_ssrc = cc->focus_ssrcs[0];
 	if (!err)
 		err = conf_new(&cc->core, on_action_counted, cc,
 			       conf_rand_openssl, NULL);
 	if (!err && confd_media_alloc(&cc->media, l->laddr, cc->core, cc->focus,
 				      roc_h, cc))
 		err = CC_ERR_NOMEM;
+	if (!err &&
+	    confd_media_mix(cc->media, &confd_g.cf->policy, cc->focus_ssrcs))
+		err = CC_ERR_UNSUPPORTED;
 	if (err) {
 		mem_deref(cc);
 		return err;
@@ -429,8 +436,8 @@ static enum cc_err cconf_create(struct leg *l)
 		.allowed = allowed,
 		.n_allowed = n,
 		.policy = &confd_g.cf->policy,
-		.focus_ssrcs = &cc->focus_ssrc,
-		.n_focus_ssrcs = 1,
+		.focus_ssrcs = cc->focus_ssrcs,
+		.n_focus_ssrcs = cc->n_focus_ssrcs,
 	};
 	ev.now = now_ms();
 	err = conf_handle(cc->core, &ev);

@@ -8,6 +8,7 @@
 #define CONCLAVE_CONFD_SIPINT_H
 
 #include "confd.h"
+#include "mixer.h"
 
 #include <re.h>
 
@@ -71,7 +72,9 @@ struct cconf {
 	struct conf *core;
 	uint32_t n;
 	char focus[KMSC_MAX_ID];
-	uint32_t focus_ssrc;
+	uint32_t focus_ssrc; /* = focus_ssrcs[0] (the mix's, if mixing) */
+	uint32_t focus_ssrcs[1 + CONF_SPEAKERS_MAX]; /* reserved in core */
+	size_t n_focus_ssrcs;
 	struct cconf_tmr tmr[CONF_TIMER__COUNT];
 	struct tmr idle;
 	struct confd_media *media;

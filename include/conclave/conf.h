@@ -103,6 +103,17 @@ enum conf_keysrc {
 	CONF_KEYS_KMS,       /* REQUEST_KMS_KEYS, then a KMS_KEYS event */
 };
 
+/** media: what the focus's media plane does with members' packets. */
+enum conf_media {
+	/** forward each packet's original bytes to the other members */
+	CONF_MEDIA_SWITCH = 0,
+	/** decrypt, mix, encrypt once (mix.h); 1 + speakers focus SSRCs */
+	CONF_MEDIA_MIX,
+};
+
+/** Most voices a mix may hold (speakers); = MEDIA_MIX_SPEAKERS_MAX. */
+#define CONF_SPEAKERS_MAX 8
+
 /** SRTP protection profile of the group keys. */
 enum conf_profile {
 	CONF_AES_CM_128_HMAC_SHA1_80 = 0, /* TEK 16 + salt 14 (default) */
@@ -121,12 +132,15 @@ struct conf_policy {
 				       * also the KMS re-request interval */
 	uint32_t max_members;          /* <= CONF_MEMBERS_LIMIT */
 	uint32_t max_ssrcs_per_member; /* 1 .. CONF_SSRC_MAX */
+	enum conf_media media;         /* switch | mix */
+	uint32_t speakers;             /* mix: 1 .. CONF_SPEAKERS_MAX */
 };
 
 /**
  * Defaults (A18): rekey_on = join|leave, min interval 5 s, join immediate,
  * group keys by the focus, AES_CM_128_HMAC_SHA1_80, no periodic rekey,
- * grace 3 s, ack deadline 10 s, 10,000 members, 4 SSRCs per member.
+ * grace 3 s, ack deadline 10 s, 10,000 members, 4 SSRCs per member,
+ * media switch, 3 speakers (used when media is mix).
  */
 void conf_policy_default(struct conf_policy *p);
 
@@ -140,6 +154,8 @@ void conf_policy_default(struct conf_policy *p);
  *   min-rekey-interval, max-epoch-age, grace, ack-deadline
  *                       milliseconds, or seconds with a trailing "s"
  *   max-members, max-ssrcs   decimal
+ *   media               switch | mix
+ *   speakers            1 .. CONF_SPEAKERS_MAX (voices in a mix)
  * CC_ERR_INVAL for an unknown name or a bad value (p unchanged).
  */
 CC_MUST_USE enum cc_err conf_policy_set(struct conf_policy *p, const char *name,

@@ -24,6 +24,8 @@ void conf_policy_default(struct conf_policy *p)
 		.ack_deadline = 10000,
 		.max_members = 10000,
 		.max_ssrcs_per_member = CONF_SSRC_MAX,
+		.media = CONF_MEDIA_SWITCH,
+		.speakers = 3,
 	};
 }
 
@@ -45,6 +47,10 @@ enum cc_err conf_policy_check(const struct conf_policy *p)
 		return CC_ERR_INVAL;
 	if (p->max_ssrcs_per_member == 0 ||
 	    p->max_ssrcs_per_member > CONF_SSRC_MAX)
+		return CC_ERR_INVAL;
+	if (p->media != CONF_MEDIA_SWITCH && p->media != CONF_MEDIA_MIX)
+		return CC_ERR_INVAL;
+	if (p->speakers == 0 || p->speakers > CONF_SPEAKERS_MAX)
 		return CC_ERR_INVAL;
 	return CC_OK;
 }
@@ -125,6 +131,13 @@ static enum cc_err set_enum(const char *name, const char *v,
 			q->profile = CONF_AEAD_AES_128_GCM;
 		else
 			return CC_ERR_INVAL;
+	} else if (strcmp(name, "media") == 0) {
+		if (strcmp(v, "switch") == 0)
+			q->media = CONF_MEDIA_SWITCH;
+		else if (strcmp(v, "mix") == 0)
+			q->media = CONF_MEDIA_MIX;
+		else
+			return CC_ERR_INVAL;
 	} else {
 		return CC_ERR_NOT_FOUND;
 	}
@@ -154,6 +167,8 @@ enum cc_err conf_policy_set(struct conf_policy *p, const char *name,
 		err = parse_u32(value, &q.max_members);
 	else if (strcmp(name, "max-ssrcs") == 0)
 		err = parse_u32(value, &q.max_ssrcs_per_member);
+	else if (strcmp(name, "speakers") == 0)
+		err = parse_u32(value, &q.speakers);
 	else
 		err = set_enum(name, value, &q);
 	if (err == CC_OK)
