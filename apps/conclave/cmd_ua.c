@@ -108,6 +108,8 @@ static void usage(FILE *f)
 	      "the call\n"
 	      "\n"
 	      "stdin commands while running: status, report, leave,\n"
+	      "  watch [URI]        print the live roster (conference event "
+	      "package)\n"
 	      "  invite URI         ask the focus to dial URI out (REFER, RFC "
 	      "4579 §5.5)\n"
 	      "  refer URI --to-focus|--to-user  REFER to the focus (= invite) "
@@ -354,6 +356,10 @@ static void stdin_h(int flags, void *arg)
 		if (sp)
 			*sp = '\0';
 		ua_sip_refer(u, line[0] == 'i' || !to_user);
+	}
+	if (!strncmp(line, "watch", 5)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		ua_watch(line[5] == ' ' ? line + 6 : "");
 	}
 	if (!strncmp(line, "allow", 5)) {
 		line[strcspn(line, "\r\n")] = '\0';

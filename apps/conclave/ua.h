@@ -150,6 +150,16 @@ const char *ua_sip_laddr(void);
  *  logged ("refer: SIP/2.0 ..."). */
 void ua_sip_refer(const char *uri, bool to_focus);
 
+/* ua_watch.c */
+struct sip_msg;
+/** `watch [URI]`: subscribe to the conference event package of our
+ *  focus (or URI), print the roster on each change (docs/UA.md). */
+void ua_watch(const char *uri);
+/** Our INVITE dialog is established (msg: the 200 or the ACK): remember
+ *  its identifiers for Target-Dialog (RFC 4538). */
+void ua_watch_dialog(const struct sip_msg *msg);
+void ua_watch_close(void);
+
 /* ua_owner.c */
 /** The owner replaces the allowed set: a new ticket naming the focus and
  *  list (comma-separated URIs; "" = the focus only, set unchanged) in a

@@ -254,10 +254,10 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 {
 	FILE *f;
 
-	(void)msg;
 	(void)arg;
 	S.established = true;
 	U.joined = true;
+	ua_watch_dialog(msg);
 	ua_say("joined %s", U.focus);
 	ua_live_start(S.sip, S.sess);
 	if (U.o.focus_out && (f = fopen(U.o.focus_out, "w")) != NULL) {
@@ -716,6 +716,7 @@ int ua_sip_start(void)
 void ua_sip_close(void)
 {
 	ua_owner_close();
+	ua_watch_close();
 	S.refer = mem_deref(S.refer);
 	S.inv = mem_deref((void *)S.inv);
 	S.lsnr = mem_deref(S.lsnr);

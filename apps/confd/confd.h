@@ -43,6 +43,7 @@ struct confd_conf {
 	char sdes_allow[1024];
 	bool sdes_insecure;  /* TEST ONLY: SDES without SIP over TLS */
 	bool sdes_nomki_bye; /* rekey of an SDES leg without MKI: BYE it */
+	bool event_insecure; /* TEST ONLY: event package over UDP/TCP */
 	enum confd_level log_level;
 	struct conf_policy policy;
 };
@@ -139,6 +140,9 @@ extern struct confd_counters confd_ctr;
 
 /** Count a final INVITE refusal by its SIP status code. */
 void confd_metrics_refused(uint16_t code);
+/** event.c, for /metrics: subscriptions now, NOTIFYs sent, SUBSCRIBEs
+ *  refused (any reason, rate limit included). */
+void event_stats(uint64_t *active, uint64_t *notifies, uint64_t *refused);
 /** Count what a conference core action says (accept, rekey, removal). */
 void confd_metrics_action(const struct conf_action *a);
 /** Keep a conference's media counters when it is freed. */

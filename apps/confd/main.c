@@ -231,6 +231,8 @@ static bool set_key(struct confd_conf *cf, const char *key, const char *v)
 		cf->sdes_nomki_bye = !strcmp(v, "bye");
 		return cf->sdes_nomki_bye || !strcmp(v, "reinvite");
 	}
+	if (!strcmp(k, "event_insecure"))
+		return set_bool(&cf->event_insecure, v);
 	if (!strcmp(k, "log_level"))
 		return set_level(&cf->log_level, v);
 	if (!strcmp(k, "policy"))

@@ -149,6 +149,21 @@ static int render_removed(struct mbuf *mb)
 	return err;
 }
 
+static int render_event(struct mbuf *mb)
+{
+	uint64_t act, ntf, ref;
+	int err;
+
+	event_stats(&act, &ntf, &ref);
+	err = one(mb, "confd_event_subscriptions_active", "gauge",
+		  "Conference event package subscriptions now.", act);
+	err |= one(mb, "confd_event_notifies_total", "counter",
+		   "Conference event package NOTIFYs sent.", ntf);
+	err |= one(mb, "confd_event_subscribes_refused_total", "counter",
+		   "SUBSCRIBEs refused (rate limit included).", ref);
+	return err;
+}
+
 static int render(struct mbuf *mb)
 {
 	const struct confd_counters *c = &confd_ctr;
@@ -168,6 +183,7 @@ static int render(struct mbuf *mb)
 		   "Joins (creations included) the conference accepted.",
 		   c->joins_accepted);
 	err |= render_refused(mb);
+	err |= render_event(mb);
 	err |= one(mb, "confd_rekeys_started_total", "counter",
 		   "Group key epochs created after a conference's first.",
 		   c->rekeys_started);

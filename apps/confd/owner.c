@@ -362,6 +362,8 @@ bool owner_lsnr_h(const struct sip_msg *msg, void *arg)
 		return on_ack(msg);
 	if (!pl_strcmp(&msg->met, "REFER"))
 		return refer_lsnr_h(msg);
+	if (!pl_strcmp(&msg->met, "SUBSCRIBE"))
+		return event_lsnr_h(msg);
 	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag))
 		return false;
 	l = leg_by_dialog(msg);

@@ -162,6 +162,7 @@ static void cconf_destructor(void *arg)
 	for (i = 0; i < CONF_TIMER__COUNT; i++)
 		tmr_cancel(&cc->tmr[i].tmr);
 	tmr_cancel(&cc->idle);
+	event_conf_free(cc);
 	list_unlink(&cc->le);
 	for (le = confd_g.legs.head; le;) {
 		struct leg *l = le->data;
@@ -339,6 +340,7 @@ static void on_action(const struct conf_action *a, void *arg)
 				  "" :
 				  conf_removal_name(a->u.notify.reason),
 			  a->u.notify.members);
+		event_note_removal(cc, &a->u.notify);
 		break;
 	case CONF_ACT_SET_TIMER:
 	case CONF_ACT_CANCEL_TIMER:
@@ -370,6 +372,7 @@ void cconf_feed(struct cconf *cc, struct conf_event *ev)
 	if (err)
 		confd_log(CONFD_LOG_WARN, "conference %s: %s: %s", cc->focus,
 			  conf_event_name(ev->type), cc_strerror(err));
+	event_conf_changed(cc);
 }
 
 /* The media plane saw an SSRC's ROC change: tell the core (D6). */
@@ -1015,6 +1018,7 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 	sdes_start_log(cf);
 	if (cf->rtp_timeout)
 		tmr_start(&confd_g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
+	event_start();
 	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",
 		  cf->factory, "focus<N>", cred->kms_url, cred->identity);
 	return 0;
@@ -1034,6 +1038,7 @@ void confd_sip_shutdown(void)
 
 	confd_g.closing = true;
 	tmr_cancel(&confd_g.rtp_tmr);
+	event_close(); /* terminated NOTIFYs before the BYEs */
 	for (le = confd_g.confs.head; le;) {
 		struct cconf *cc = le->data;
 		struct conf_event ev = { .type = CONF_EV_ENDED };
@@ -1059,6 +1064,7 @@ void confd_sip_free(void)
 
 	tmr_cancel(&confd_g.deadline);
 	tmr_cancel(&confd_g.rtp_tmr);
+	event_close();
 	for (le = confd_g.confs.head; le;) {
 		struct cconf *cc = le->data;
 

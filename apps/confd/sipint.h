@@ -78,6 +78,7 @@ struct cconf {
 	struct cconf_tmr tmr[CONF_TIMER__COUNT];
 	struct tmr idle;
 	struct confd_media *media;
+	struct cevent *ev; /* event.c: roster + subscriptions */
 	bool ended;
 };
 
@@ -159,6 +160,21 @@ bool owner_lsnr_h(const struct sip_msg *msg, void *arg);
 /** A leg's update state, freed with the leg. */
 void owner_leg_free(struct leg *l);
 void cconf_feed(struct cconf *cc, struct conf_event *ev);
+
+/* ---- event.c ------------------------------------------------------------ */
+/** Before sipsess: SUBSCRIBE to a focus (RFC 4575 conference event
+ *  package); true if taken (always, for SUBSCRIBE). */
+bool event_lsnr_h(const struct sip_msg *msg);
+/** After each conf_handle(): sync the roster, NOTIFY subscribers;
+ *  a conference that ended terminates its subscriptions. */
+void event_conf_changed(struct cconf *cc);
+/** From the core's NOTIFY action: why a member was removed. */
+void event_note_removal(struct cconf *cc, const struct conf_act_notify *n);
+/** The conference is freed: subscriptions end. */
+void event_conf_free(struct cconf *cc);
+/** Start (logs the insecure flag) and free the module. */
+void event_start(void);
+void event_close(void);
 
 /* ---- answer.c ---------------------------------------------------------- */
 /** The TRANSFER_RESP on csb answering km's TRANSFER_INIT: the epochs of a
