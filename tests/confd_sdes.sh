@@ -51,19 +51,15 @@ env_kmsd "$KPORT" || exit 1
 env_confd "$SPORT" "idle_timeout 5" "log_level debug" \
 	"tls 127.0.0.1:$TPORT" "tls_cert $W/confd.pem" \
 	"sdes_allow sip:bob@$REALM" "policy rekey-on=leave" \
-	"policy min-rekey-interval=200" || exit 1
+	"policy min-rekey-interval=200" "event_insecure yes" || exit 1
 waitfor "$W/confd.log" "listening sip TLS" 50 || fail "no TLS listener"
 grep -q "SDES (a=crypto) members allowed: sip:bob@$REALM" "$W/confd.log" &&
 	ok "confd names the SDES identities at start" ||
 	fail "no SDES start line"
 
-timeout 40 "$CONCLAVE" ua --cred "$W/creds/alice.cred" \
-	--server "127.0.0.1:$SPORT" --skew $SKEW --duration 12 --tone 600 \
-	--report "$W/alice.json" --grace 2000 --focus-out "$W/focus" \
-	create --factory "$FACTORY" --allow "sip:bob@$REALM" \
-	</dev/null >"$W/alice.out" 2>&1 &
-APID=$!
-env_bg $APID
+env_ua alice 12 --tone 600 --focus-out "$W/focus" \
+	create --factory "$FACTORY" --allow "sip:bob@$REALM"
+APID=$PID_alice
 waitfor "$W/alice.out" "joined" 50 || fail "Alice did not join"
 FOCUS=$(cat "$W/focus" 2>/dev/null)
 FUSER=${FOCUS#sip:}
@@ -75,7 +71,15 @@ bs_config bob "$BP" source=ausine,1000 host=$REALM || fail "bs_config"
 bs_start bob || exit 1
 if bs_dial bob "sip:$FUSER@127.0.0.1:$TPORT;transport=tls"; then
 	ok "baresip joined over SIP/TLS with SDES"
-	sleep 5
+	# the roster states each member's trust model (issue 6 §5)
+	env_say alice watch
+	waitfor "$W/alice.out" "roster:   sip:bob@$REALM connected.*trust sdes" 50 &&
+		ok "roster: Bob listed with trust sdes" ||
+		fail "roster does not show Bob's trust sdes"
+	grep -q "roster:   sip:alice@$REALM connected.*trust kms" "$W/alice.out" &&
+		ok "roster: Alice listed with trust kms" ||
+		fail "roster does not show Alice's trust kms"
+	sleep 4
 	bs_hangup bob
 fi
 waitfor "$W/confd.log" "sip:bob@$REALM accepted, trust sdes" 10 &&

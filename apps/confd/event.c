@@ -274,13 +274,26 @@ static void expire_h(void *arg)
 
 /* ---- the roster ------------------------------------------------------------ */
 
+/* The core does not know how a member was keyed: SDES legs (sdes.c) are
+ * listed with trust sdes, the others kms (issue 6 §5: the trust model of
+ * each member is stated in the roster). */
+static void decorate_h(const struct conf_member_info *m,
+		       struct confinfo_user *u, void *arg)
+{
+	struct cevent *ce = arg;
+	struct leg *l = leg_by_mid(ce->cc, m->id);
+
+	if (l && l->trust_sdes)
+		u->trust = CONFINFO_TRUST_SDES;
+}
+
 static bool roster_sync(struct cevent *ce, bool *changed)
 {
 	enum cc_err err;
 
 	*changed = false;
-	err = confinfo_sync_conf(ce->ci, ce->cc->core, CONFINFO_TRUST_KMS, NULL,
-				 NULL);
+	err = confinfo_sync_conf(ce->ci, ce->cc->core, CONFINFO_TRUST_KMS,
+				 decorate_h, ce);
 	if (!err)
 		err = confinfo_commit(ce->ci, changed);
 	if (err)
