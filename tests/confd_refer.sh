@@ -11,8 +11,9 @@
 #   Refused, each with a log line and nothing changed: a REFER naming the
 #     focus itself (482), one naming Mallory, who is not allowed (403), a
 #     REFER from outside any dialog (403).
-#   Alice REFERs Carol to the conference (§5.6): Carol's ua answers 202 and
-#     reports the focus it was referred to.
+#   Alice REFERs Carol to the conference (§5.6): Carol's ua answers 202,
+#     dials in to that focus with a ticket of her own, and NOTIFYs Alice
+#     (sipfrag 100, then 200).
 #
 # usage: confd_refer.sh <conclave-binary> <build>/tests
 set -u
@@ -39,7 +40,7 @@ ua() { env_ua "$@"; }
 say() { env_say "$@"; }
 
 ua alice 50 --focus-out "$W/focus" create --factory "$FACTORY" \
-	--allow "sip:bob@$REALM,sip:dave@$REALM"
+	--allow "sip:bob@$REALM,sip:dave@$REALM,sip:carol@$REALM"
 waitfor "$W/alice.out" "joined" 50 || fail "Alice did not join"
 FOCUS=$(cat "$W/focus" 2>/dev/null)
 ua bob 50 join "$FOCUS"
@@ -87,6 +88,13 @@ waitfor "$W/alice.out" "refer: 202" 50 && ok "REFER to Carol: 202" ||
 	fail "Carol did not accept the REFER"
 waitfor "$W/carol.out" "referred to <$FOCUS> by sip:alice@$REALM" 50 &&
 	ok "Carol was referred to $FOCUS" || fail "Carol's ua saw no REFER"
+waitfor "$W/carol.out" "joined $FOCUS" 80 &&
+	ok "Carol dialled in with a ticket of her own" ||
+	fail "Carol did not dial in after the REFER"
+waitfor "$W/alice.out" "refer: SIP/2.0 200 OK" 50 &&
+	ok "Alice got NOTIFY sipfrag 200 OK from Carol" ||
+	fail "no NOTIFY 200 from Carol"
+sleep 2
 
 # everyone has heard Dave for a while by now; all leave (stdin `leave`)
 sleep 2
@@ -99,7 +107,7 @@ done
 python3 - "$W" <<'EOP' || FAIL=1
 import json, sys
 w = sys.argv[1]
-R = {n: json.load(open(f"{w}/{n}.json")) for n in ("alice", "bob", "dave")}
+R = {n: json.load(open(f"{w}/{n}.json")) for n in ("alice", "bob", "dave", "carol")}
 bad = 0
 def check(c, msg):
     global bad

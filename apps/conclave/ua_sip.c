@@ -13,9 +13,10 @@
  * TRANSFER_INIT is resolved at the KMS (which authenticates the focus),
  * the group keys come in its KEMAC (L = 1), our stream is CS 2 with the
  * SSRC the focus assigned, and our 200 carries the TRANSFER_RESP.
- * REFER: `invite`/`refer` on stdin send one; a REFER to us outside a
- * dialog naming a focus is answered 202 and logged (joining it takes a
- * new `conclave ua join`); NOTIFYs (sipfrag) are logged and answered.
+ * REFER: `invite`/`refer` on stdin send one; a REFER to a listening ua
+ * outside a dialog naming a focus (RFC 4579 §5.6) is answered 202 and the
+ * ua dials in with a ticket of its own, NOTIFYing the referrer; NOTIFYs
+ * (sipfrag) we get are logged and answered.
  */
 #include <re.h>
 
@@ -44,6 +45,12 @@ static struct {
 	const struct sip_msg *inv;
 	struct sip_lsnr *lsnr; /* REFER and NOTIFY, ahead of sipsess */
 	struct sip_request *refer;
+	/* referred to a conference (RFC 4579 §5.6): the REFER's implicit
+	 * subscription, our NOTIFYs on it, and the ticket request */
+	struct sip_dialog *rdlg;
+	struct sip_request *rntfy;
+	struct kmsc_request rq;
+	char referred[KMSC_MAX_ID];
 } S;
 
 struct sip *ua_sip_stack(void)
@@ -250,6 +257,9 @@ static int answer_h(const struct sip_msg *msg, void *arg)
 	return 0;
 }
 
+static void referred_notify(uint16_t code, const char *reason, bool final);
+static void referred(const struct sip_msg *msg, const struct pl *to);
+
 static void estab_h(const struct sip_msg *msg, void *arg)
 {
 	FILE *f;
@@ -259,6 +269,7 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 	U.joined = true;
 	ua_watch_dialog(msg);
 	ua_say("joined %s", U.focus);
+	referred_notify(200, "OK", true);
 	ua_live_start(S.sip, S.sess);
 	if (U.o.focus_out && (f = fopen(U.o.focus_out, "w")) != NULL) {
 		fprintf(f, "%s\n", U.focus);
@@ -294,6 +305,8 @@ static void close_h(int err, const struct sip_msg *msg, void *arg)
 	if (msg && msg->scode >= 300) {
 		ua_say("status %u %.*s", msg->scode, (int)msg->reason.l,
 		       msg->reason.p);
+		if (!U.joined)
+			referred_notify(msg->scode, "Refused", true);
 		h = sip_msg_xhdr(msg, "Warning");
 		if (h)
 			ua_say("warning %.*s", (int)h->val.l, h->val.p);
@@ -542,11 +555,12 @@ static bool lsnr_h(const struct sip_msg *msg, void *arg)
 			(void)re_snprintf(to, sizeof(to), "%r", &h->val);
 			(void)re_snprintf(from, sizeof(from), "%r",
 					  &msg->from.auri);
-			ua_say("referred to %s by %s (join it with `conclave "
-			       "ua join`)",
-			       to, from);
+			ua_say("referred to %s by %s", to, from);
 		}
-		(void)sip_treply(NULL, S.sip, msg, 202, "Accepted");
+		if (U.o.listen && !S.sess && !U.joined && !S.rdlg)
+			referred(msg, &h->val);
+		else
+			(void)sip_treply(NULL, S.sip, msg, 486, "Busy Here");
 		return true;
 	}
 	return false;
@@ -670,6 +684,115 @@ static int listen_start(void)
 	return err;
 }
 
+static int call(void)
+{
+	ua_say("calling %s via %s (rtp %s:%u, tone %.0f Hz)", U.target, S.ruri,
+	       S.laddr_ip, U.rtp_port, ua_media_tone());
+	/* D7: the focus may tell us when to send under a new epoch */
+	return sipsess_connect(&S.sess, S.sock, S.ruri, NULL, U.cred.identity,
+			       "ua", NULL, 0, "application/sdp", S.offer, NULL,
+			       NULL, false, offer_h, answer_h, NULL, estab_h,
+			       info_h, NULL, close_h, NULL,
+			       "Recv-Info: mikey-switch\r\n");
+}
+
+/* ---- referred to a conference: dial in (RFC 4579 §5.6) --------------------- */
+
+static void rntfy_resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+	(void)err;
+	(void)msg;
+	(void)arg;
+}
+
+/* NOTIFY on the REFER's implicit subscription (RFC 3515 §2.4.5) */
+static void referred_notify(uint16_t code, const char *reason, bool final)
+{
+	char frag[96];
+	int n;
+
+	if (!S.rdlg)
+		return;
+	n = re_snprintf(frag, sizeof(frag), "SIP/2.0 %u %s\r\n", code, reason);
+	if (n < 0)
+		return;
+	S.rntfy = mem_deref(S.rntfy);
+	(void)sip_drequestf(&S.rntfy, S.sip, true, "NOTIFY", S.rdlg, 0, NULL,
+			    NULL, rntfy_resp_h, NULL,
+			    "Event: refer\r\n"
+			    "Subscription-State: %s\r\n"
+			    "Content-Type: message/sipfrag;version=2.0\r\n"
+			    "Content-Length: %d\r\n\r\n%s",
+			    final ? "terminated;reason=noresource" :
+				    "active;expires=60",
+			    n, frag);
+}
+
+static void referred_ticket_h(const struct kmsc_status *hs, const uint8_t *body,
+			      size_t len, void *arg)
+{
+	struct kmsc_env env = ua_env();
+	struct kmsc_status st;
+	char sbuf[160];
+	int err;
+
+	(void)arg;
+	if (hs->kind != KMSC_FAIL_NONE ||
+	    kmsc_request_open(&S.rq, &U.cred, body, len, &env, &S.ticket,
+			      &st)) {
+		ua_say("referred: ticket FAIL %s",
+		       kmsc_status_str(hs->kind != KMSC_FAIL_NONE ? hs : &st,
+				       sbuf, sizeof(sbuf)));
+		referred_notify(403, "Forbidden", true);
+		return;
+	}
+	ua_say("ticket ok (1 responder(s))");
+	err = build_offer(U.rtp_port);
+	if (!err)
+		err = call();
+	if (err) {
+		ua_say("referred: call: %s", strerror(err));
+		referred_notify(500, "Server Internal Error", true);
+	}
+}
+
+/* A REFER naming a focus while we listen: dial in with a ticket of our
+ * own, like `join` (the KMS and the focus decide whether we may). */
+static void referred(const struct sip_msg *msg, const struct pl *to)
+{
+	const char *responders[1] = { S.referred };
+	struct kmsc_request_opts ro = { .use = KMSC_JOIN_CONFERENCE,
+					.responders = responders,
+					.nresponders = 1,
+					.lifetime = 3600 };
+	struct kmsc_http_opts ho = { .timeout_ms = 5000 };
+	struct kmsc_env env = ua_env();
+	struct pl u;
+
+	if (re_regex(to->p, to->l, "<[^>]+>", &u))
+		u = *to;
+	if (u.l >= sizeof(S.referred) ||
+	    sip_dialog_accept(&S.rdlg, (struct sip_msg *)msg)) {
+		(void)sip_treply(NULL, S.sip, msg, 400, "Bad Refer-To");
+		return;
+	}
+	pl_strcpy(&u, S.referred, sizeof(S.referred));
+	S.referred[strcspn(S.referred, ";?")] = '\0';
+	(void)sip_treply(NULL, S.sip, msg, 202, "Accepted");
+	referred_notify(100, "Trying", false);
+	(void)re_snprintf(U.target, sizeof(U.target), "%s", S.referred);
+	(void)re_snprintf(S.accept, sizeof(S.accept), "%s", S.referred);
+	if (ruri() || (!S.httpc && kmsc_httpc_alloc(&S.httpc, &ho)) ||
+	    kmsc_request_build(&S.rq, &U.cred, &ro, &env) ||
+	    kmsc_http_post(S.httpc, U.cred.kms_url, S.rq.msg, S.rq.len,
+			   referred_ticket_h, NULL)) {
+		ua_say("referred: cannot request a ticket");
+		referred_notify(500, "Server Internal Error", true);
+		return;
+	}
+	ua_say("referred to %s: joining it", S.referred);
+}
+
 int ua_sip_start(void)
 {
 	uint16_t port = 0;
@@ -703,14 +826,7 @@ int ua_sip_start(void)
 		err = build_offer(port);
 	if (err)
 		return err;
-	ua_say("calling %s via %s (rtp %s:%u, tone %.0f Hz)", U.target, S.ruri,
-	       S.laddr_ip, port, ua_media_tone());
-	/* D7: the focus may tell us when to send under a new epoch */
-	return sipsess_connect(&S.sess, S.sock, S.ruri, NULL, U.cred.identity,
-			       "ua", NULL, 0, "application/sdp", S.offer, NULL,
-			       NULL, false, offer_h, answer_h, NULL, estab_h,
-			       info_h, NULL, close_h, NULL,
-			       "Recv-Info: mikey-switch\r\n");
+	return call();
 }
 
 void ua_sip_close(void)
@@ -718,6 +834,8 @@ void ua_sip_close(void)
 	ua_owner_close();
 	ua_watch_close();
 	S.refer = mem_deref(S.refer);
+	S.rntfy = mem_deref(S.rntfy);
+	S.rdlg = mem_deref(S.rdlg);
 	S.inv = mem_deref((void *)S.inv);
 	S.lsnr = mem_deref(S.lsnr);
 	kmsc_httpc_free(S.httpc);
