@@ -1,6 +1,7 @@
 #!/bin/bash
 # confd_event.sh -- the conference event package (RFC 4575, DESIGN.md D9,
-# issue 6 §3) with the real conclave-kmsd, conclave-confd and
+# issue 6 §3; seed 002 §5.1.2: protected conference event packages,
+# participants securely told who else is present) with the real conclave-kmsd, conclave-confd and
 # `conclave ua` on loopback. `conclave ua` speaks UDP/TCP only, so this
 # confd runs with the test-only `event_insecure yes`; a second confd
 # without it shows the TLS rule.

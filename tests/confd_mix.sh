@@ -1,6 +1,7 @@
 #!/bin/bash
 # confd_mix.sh -- conclave-confd in mixing mode (issue 6 §4, policy
-# media=mix) with the real conclave-kmsd and four `conclave ua`
+# media=mix; seed 002 §5.1.2: a mixer whose output is ciphered once with
+# a key common to all users) with the real conclave-kmsd and four `conclave ua`
 # participants per conference on loopback, each sending its own tone
 # (Alice 600 Hz, Bob 1050, Carol 1650, Dave 2400). Two confds run side by
 # side, so the test takes the time of one:

@@ -1,6 +1,7 @@
 #!/bin/bash
 # confd_refer.sh -- REFER and dial-out (issue 6 §2, RFC 4579 §5.5/§5.6,
-# seed 000 §5.3.3.1.2-3) with the real conclave-kmsd, conclave-confd and
+# seed 000 §5.3.3.1.2-5.3.3.1.3 and §5.3.3.3.1: joins triggered by REFER,
+# INVITEs from the focus carrying tickets that authenticate the focus) with the real conclave-kmsd, conclave-confd and
 # `conclave ua` on loopback:
 #
 #   Alice creates allowing Bob and Dave; Bob joins; Dave listens.

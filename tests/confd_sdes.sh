@@ -1,5 +1,6 @@
 #!/bin/bash
 # confd_sdes.sh -- SDES members in a group-key conference (issue 6 §5, §6;
+# seed 002 §5.3.1, the SDES-based solution;
 # DESIGN.md D8; docs/INTEROP.md "baresip"), with the real conclave-kmsd,
 # conclave-confd, `conclave ua` and baresip 1.0.0 on loopback:
 #
