@@ -68,6 +68,10 @@ static void usage(FILE *f)
 	      "  --server HOST:PORT where confd listens (default: the URI's "
 	      "host)\n"
 	      "  --tcp              SIP over TCP (default UDP)\n"
+	      "  --tls              SIP over TLS (--server is the focus's "
+	      "TLS port)\n"
+	      "  --ca FILE          with --tls: verify the focus's "
+	      "certificate against FILE\n"
 	      "  --sip-listen ADDR  local IP[:port] for SIP and RTP "
 	      "(127.0.0.1)\n"
 	      "  --rtp-port P       local RTP port (default: any)\n"
@@ -202,6 +206,8 @@ static int parse_opt(int argc, char **argv, int i)
 
 	if (!strcmp(a, "--tcp"))
 		return U.o.tcp = true, 1;
+	if (!strcmp(a, "--tls"))
+		return U.o.tls = true, 1;
 	if (!strcmp(a, "--quiet"))
 		return U.o.quiet = true, 1;
 	if (!v)
@@ -210,6 +216,8 @@ static int parse_opt(int argc, char **argv, int i)
 		U.o.cred = v;
 	else if (!strcmp(a, "--server"))
 		U.o.server = v;
+	else if (!strcmp(a, "--ca"))
+		U.o.ca = v;
 	else if (!strcmp(a, "--sip-listen"))
 		U.o.sip_listen = v;
 	else if (!strcmp(a, "--wav"))

@@ -87,6 +87,8 @@ struct ua_opts {
 	uint32_t keepalive_ms; /* 0 = no keepalive INFO */
 	uint32_t timeout_s;    /* call set-up; 0 = libre's Timer B */
 	bool tcp, quiet;
+	bool tls;       /* --tls: SIP over TLS (SIPS transport) */
+	const char *ca; /* --ca: verify the focus's certificate */
 };
 
 struct ua {
@@ -136,6 +138,11 @@ int ua_sip_start(void);
 /** BYE (once); U.done when answered or after a deadline. */
 void ua_sip_leave(const char *why);
 void ua_sip_close(void);
+
+/** ";transport=tls" / ";transport=tcp" / "" and the transport for
+ *  our own requests, from --tls / --tcp. */
+const char *ua_transport_param(void);
+int ua_transport(void);
 
 /** The SIP stack, the established session (NULL before), our CSB with
  *  the focus and the local IP, for ua_owner.c. */

@@ -120,9 +120,8 @@ static int send_invite(void)
 	err = sipglue_sdp_build(&so, sdp, sizeof(sdp), &n) ? ENOSPC : 0;
 	cc_wipe(xi, sizeof(xi));
 	if (!err)
-		err = sip_transp_laddr(
-			ua_sip_stack(), &laddr,
-			U.o.tcp ? SIP_TRANSP_TCP : SIP_TRANSP_UDP, NULL);
+		err = sip_transp_laddr(ua_sip_stack(), &laddr,
+				       (enum sip_transp)ua_transport(), NULL);
 	if (err)
 		return err;
 	O.req = mem_deref(O.req);
@@ -131,7 +130,7 @@ static int send_invite(void)
 			    "Contact: <sip:ua@%J%s>\r\n"
 			    "Content-Type: application/sdp\r\n"
 			    "Content-Length: %zu\r\n\r\n%b",
-			    &laddr, U.o.tcp ? ";transport=tcp" : "", n, sdp, n);
+			    &laddr, ua_transport_param(), n, sdp, n);
 	return err;
 }
 

@@ -18,9 +18,13 @@
  * ua dials in with a ticket of its own, NOTIFYing the referrer; NOTIFYs
  * (sipfrag) we get are logged and answered.
  */
+/* libre is built on OpenSSL; this exposes tls_openssl_context() */
+#define USE_OPENSSL 1
 #include <re.h>
 
 #include "ua.h"
+
+#include <openssl/ssl.h>
 
 #include <errno.h>
 #include <string.h>
@@ -49,6 +53,7 @@ static struct {
 	 * subscription, our NOTIFYs on it, and the ticket request */
 	struct sip_dialog *rdlg;
 	struct sip_request *rntfy;
+	struct tls *tls;
 	struct kmsc_request rq;
 	char referred[KMSC_MAX_ID];
 } S;
@@ -623,6 +628,40 @@ void ua_sip_leave(const char *why)
 
 /* ---- start / stop --------------------------------------------------------- */
 
+const char *ua_transport_param(void)
+{
+	return U.o.tls ? ";transport=tls" : U.o.tcp ? ";transport=tcp" : "";
+}
+
+int ua_transport(void)
+{
+	return U.o.tls ? SIP_TRANSP_TLS :
+	       U.o.tcp ? SIP_TRANSP_TCP :
+			 SIP_TRANSP_UDP;
+}
+
+/* --tls: our listener presents a throwaway certificate (the focus sends
+ * re-INVITEs, INFOs and NOTIFYs to our Contact over TLS); with --ca the
+ * focus's certificate chain is verified. MIKEY, not the certificate,
+ * authenticates the focus; TLS keeps SIP (and SDES keys, event package
+ * rosters) confidential on the way. */
+static int tls_setup(const struct sa *laddr)
+{
+	int err = tls_alloc(&S.tls, TLS_METHOD_SSLV23, NULL, NULL);
+
+	if (!err)
+		err = tls_set_selfsigned_rsa(S.tls, "conclave-ua", 2048);
+	if (!err && U.o.ca) {
+		err = tls_add_ca(S.tls, U.o.ca);
+		if (!err)
+			SSL_CTX_set_verify(tls_openssl_context(S.tls),
+					   SSL_VERIFY_PEER, NULL);
+	}
+	if (!err)
+		err = sip_transp_add(S.sip, SIP_TRANSP_TLS, laddr, S.tls);
+	return err;
+}
+
 static int sip_setup(void)
 {
 	struct sa laddr;
@@ -642,6 +681,8 @@ static int sip_setup(void)
 		err = sip_transp_add(S.sip, SIP_TRANSP_UDP, &laddr);
 	if (!err)
 		err = sip_transp_add(S.sip, SIP_TRANSP_TCP, &laddr);
+	if (!err && U.o.tls)
+		err = tls_setup(&laddr);
 	if (!err)
 		err = sip_listen(&S.lsnr, S.sip, true, lsnr_h, NULL);
 	if (!err)
@@ -659,8 +700,7 @@ static int ruri(void)
 		return EINVAL;
 	}
 	(void)re_snprintf(S.ruri, sizeof(S.ruri), "sip:%s@%s%s", user,
-			  U.o.server ? U.o.server : host,
-			  U.o.tcp ? ";transport=tcp" : "");
+			  U.o.server ? U.o.server : host, ua_transport_param());
 	return 0;
 }
 
@@ -836,6 +876,7 @@ void ua_sip_close(void)
 	S.refer = mem_deref(S.refer);
 	S.rntfy = mem_deref(S.rntfy);
 	S.rdlg = mem_deref(S.rdlg);
+	S.tls = mem_deref(S.tls);
 	S.inv = mem_deref((void *)S.inv);
 	S.lsnr = mem_deref(S.lsnr);
 	kmsc_httpc_free(S.httpc);

@@ -194,8 +194,7 @@ static int subscribe(void)
 			      sizeof(host)))
 		return EINVAL;
 	(void)re_snprintf(ruri, sizeof(ruri), "sip:%s@%s%s", user,
-			  U.o.server ? U.o.server : host,
-			  U.o.tcp ? ";transport=tcp" : "");
+			  U.o.server ? U.o.server : host, ua_transport_param());
 	if (W.callid[0] && U.joined)
 		(void)re_snprintf(td, sizeof(td),
 				  "Target-Dialog: %s;local-tag=%s;"
