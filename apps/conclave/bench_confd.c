@@ -8,7 +8,11 @@
  *      runs rekey-on=leave, min-rekey-interval=0) and every other member
  *      answers its re-INVITE (CSB update); timed here (BYE sent -> last
  *      200 OK sent) and in confd's log (BYE -> SWITCH_MKI, i.e. the last
- *      ack processed);
+ *      ack processed); then --sdes SDES joins/s (issue 6 §8) into the
+ *      same conference, --conc in flight: INVITE with a=crypto (own key,
+ *      MKI) and a=ssrc, no key-mgmt -> 200 OK with the group key's
+ *      a=crypto -> ACK (confd runs sdes_insecure yes: SDES over UDP on
+ *      loopback, TEST ONLY; production requires SIP over TLS);
  *   3. media: 3 speakers x 50 pps to 503 members through confd's switch
  *      (sendmmsg fan-out), and in this process the same fan-out per leg
  *      (media_perleg) and by the group switch, as fast as one core goes,
@@ -17,7 +21,8 @@
  *      and sipp UAC -> UAS directly.
  *
  * The files: bench_confd.c (options, main), bench_confd_env.c (temp dir,
- * store, daemons, logs), bench_confd_ua.c (the UAs), bench_confd_media.c,
+ * store, daemons, logs), bench_confd_ua.c (the UAs), bench_confd_sdes.c
+ * (the SDES joiners), bench_confd_media.c,
  * bench_confd_sip.c (Kamailio, sipp), bench_confd_report.c (text, JSON).
  * Every child and the temp dir go away on every exit path, SIGINT too.
  */
@@ -42,6 +47,12 @@ static void usage(FILE *f)
 		   "run:\n"
 		   "  joins/s (INVITE -> RESOLVE at the KMS -> 200 OK -> ACK), "
 		   "p50/p99 latency;\n"
+		   "  SDES joins/s into the same conference (INVITE with "
+		   "a=crypto + a=ssrc, no\n"
+		   "  key-mgmt -> 200 OK with the group key's a=crypto -> ACK; "
+		   "confd runs\n"
+		   "  sdes_insecure yes: SDES over UDP, TEST ONLY, production "
+		   "requires TLS);\n"
 		   "  rekey time from a leave (BYE) to the last member's ack, "
 		   "per size;\n"
 		   "  media: speakers x pps to one conference through confd's "
@@ -59,6 +70,8 @@ static void usage(FILE *f)
 		   "100,1000,5000)\n"
 		   "  --conc N          joins (and sipp calls) in flight "
 		   "(default 64)\n"
+		   "  --sdes N          SDES joins after the rekeys (default "
+		   "1000; 0: none)\n"
 		   "  --seconds S       media phase through confd (default "
 		   "10)\n"
 		   "  --inproc-seconds S  each in-process fan-out run (default "
@@ -78,6 +91,8 @@ static void usage(FILE *f)
 		   "phase, no SIP\n"
 		   "                    baseline; the media conference is "
 		   "still joined)\n"
+		   "  --only joins      only the joins, rekeys and SDES joins "
+		   "(no media, no SIP)\n"
 		   "  --no-kamailio     skip Kamailio (sipp direct only)\n"
 		   "  --kamailio-cfg F  (default etc/kamailio-bench.cfg near "
 		   "the "
@@ -149,10 +164,15 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 			if (!parse_sizes(v, o))
 				goto bad;
 		} else if (!strcmp(a, "--only")) {
-			if (strcmp(v, "media"))
+			if (!strcmp(v, "media"))
+				o->only_media = true;
+			else if (!strcmp(v, "joins"))
+				o->only_joins = true;
+			else
 				goto bad;
-			o->only_media = true;
-		} else if (!strcmp(a, "--conc"))
+		} else if (!strcmp(a, "--sdes"))
+			o->sdes = (unsigned)atoi(v);
+		else if (!strcmp(a, "--conc"))
 			o->conc = (unsigned)atoi(v);
 		else if (!strcmp(a, "--seconds"))
 			o->media_s = atof(v);
@@ -191,7 +211,9 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 	    o->sipp_rate < 1 || o->speakers < 1 || o->speakers > 8 ||
 	    o->listeners < 1 || o->listeners > 5000 || o->pps < 1 ||
 	    o->pps > 1000 || o->storm > 20000 || o->storm_window <= 0 ||
-	    o->storm_spread < 0 || (o->only_media && (o->no_media || o->storm)))
+	    o->storm_spread < 0 || o->sdes > BCD_SDES_MAX ||
+	    (o->only_media && (o->no_media || o->storm || o->only_joins)) ||
+	    (o->only_joins && o->storm))
 		goto bad;
 	if (o->storm_spread == 0)
 		o->storm_spread = o->storm_window * 0.75;
@@ -265,6 +287,9 @@ static int run_conf(struct bcd_main *m)
 	m->r.join.p50_ms = bcd_hist_q(&m->h, 0.5);
 	m->r.join.p99_ms = bcd_hist_q(&m->h, 0.99);
 	m->r.join.max_ms = m->h.max_us / 1000.0;
+	if (m->o.sdes && !bcd_signal &&
+	    bcd_sdes_join(m->l, &m->e, &m->o, 0, m->o.sdes, &m->r.sdes))
+		return -1;
 	return sig_abort();
 }
 
@@ -342,11 +367,11 @@ static int run_all(struct bcd_main *m)
 	if (m->o.storm)
 		return run_storm(m);
 	rc = m->o.only_media ? 0 : run_conf(m);
-	if (!rc && !m->o.no_media)
+	if (!rc && !m->o.no_media && !m->o.only_joins)
 		rc = run_media(m);
 	if (rc)
 		return 1;
-	if (!m->o.only_media)
+	if (!m->o.only_media && !m->o.only_joins)
 		bcd_sip_baseline(&m->e, &m->o, &m->r.sip);
 	if (bcd_signal)
 		return 1;
@@ -379,6 +404,7 @@ int bench_confd(int argc, char **argv)
 	m.o.sip_s = 5;
 	m.o.sipp_rate = 20000;
 	m.o.storm_window = 2;
+	m.o.sdes = BCD_SDES_DEFAULT;
 	rc = parse(argc, argv, &m.o);
 	if (rc >= 0)
 		return rc;
@@ -403,6 +429,7 @@ int bench_confd(int argc, char **argv)
 		rc = 130;
 	}
 	bcd_env_stop(&m.e);
+	bcd_sdes_free();
 	bcd_load_free(m.l);
 	if (rc && m.e.have_dir && !bcd_signal)
 		bcd_show_log(&m.e, "confd.log");

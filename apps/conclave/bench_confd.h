@@ -28,8 +28,10 @@ enum {
 			   * factory + 15 IDRr (KMSC_MAX_RESPONDERS = 16) */
 	BCD_MAX_SIZES = 4,
 	BCD_PSK_LEN = 16,
-	BCD_HIST_US = 2000000, /* join latency: 1 us buckets up to 2 s */
-	BCD_ROUNDS_MAX = 15,   /* --inproc-rounds */
+	BCD_HIST_US = 2000000,   /* join latency: 1 us buckets up to 2 s */
+	BCD_ROUNDS_MAX = 15,     /* --inproc-rounds */
+	BCD_SDES_DEFAULT = 1000, /* --sdes: SDES joins after the KMS joins */
+	BCD_SDES_MAX = 20000,
 };
 
 struct bcd_opts {
@@ -47,6 +49,8 @@ struct bcd_opts {
 	unsigned sipp_rate;     /* offered calls/s */
 	bool json, keep, no_kamailio, no_media;
 	bool only_media; /* --only media: no joins/rekey phase, no SIP */
+	bool only_joins; /* --only joins: joins, rekeys, SDES joins */
+	unsigned sdes;   /* SDES joins into the KMS joins' conference (0: no) */
 	/* --storm N: only the join storm (issue 5 §4), see bcd_storm() */
 	unsigned storm;      /* joiners (0: the benchmark) */
 	double storm_window; /* s: every join done within it */
@@ -78,6 +82,19 @@ struct bcd_join_res {
 	double p50_ms, p99_ms, max_ms;
 	double kmsd_cpu_s, confd_cpu_s, load_cpu_s;
 	unsigned conc;
+};
+
+/* SDES joins (issue 6 §8): INVITE with a=crypto (own key, MKI) and
+ * a=ssrc, no key-mgmt -> 200 OK with the group key's a=crypto -> ACK;
+ * confd runs sdes_insecure yes (UDP on loopback), sdes_allow *. */
+struct bcd_sdes_res {
+	bool ran;
+	unsigned conc, members_before; /* members of the conference before */
+	uint64_t ok, fail;
+	int last_status; /* of a failed join: SIP status, -errno */
+	double wall_s;
+	double p50_ms, p99_ms, max_ms;
+	double kmsd_cpu_s, confd_cpu_s, load_cpu_s;
 };
 
 struct bcd_rekey_res {
@@ -145,6 +162,7 @@ enum {
 
 struct bcd_res {
 	struct bcd_join_res join;
+	struct bcd_sdes_res sdes;
 	struct bcd_rekey_res rekey[BCD_MAX_SIZES];
 	size_t nrekey;
 	struct bcd_media_res media;
@@ -224,6 +242,24 @@ int bcd_storm(struct bcd_load *l, unsigned conf, struct bcd_storm_res *r,
  * RTP address. */
 size_t bcd_media_members(struct bcd_load *l, unsigned conf, struct bcd_mm **out,
 			 uint16_t *focus_port);
+
+/* For bench_confd_sdes.c: a SIP socket for one more UA (UAs share
+ * stacks), the focus URI of conf, its members, and libre's loop until
+ * re_cancel() (-1 on a signal or no progress). */
+struct sipsess_sock;
+struct sipsess_sock *bcd_sock(struct bcd_load *l);
+const char *bcd_focus(const struct bcd_load *l, unsigned conf);
+size_t bcd_members(const struct bcd_load *l, unsigned conf);
+int bcd_run(struct bcd_load *l);
+
+/* ---- bench_confd_sdes.c ---- */
+/* n SDES joiners join conf, o->conc in flight (timed), identities
+ * e->ids[] in turn (the creation ticket's allowed set). */
+int bcd_sdes_join(struct bcd_load *l, const struct bcd_env *e,
+		  const struct bcd_opts *o, unsigned conf, size_t n,
+		  struct bcd_sdes_res *r);
+/* End the SDES joiners' dialogs, free the phase (after the daemons). */
+void bcd_sdes_free(void);
 
 /* ---- bench_confd_media.c ---- */
 int bcd_media_run(struct bcd_load *l, const struct bcd_env *e,

@@ -373,6 +373,8 @@ static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 	char conf[PATH_MAX + 16], cred[PATH_MAX + 16], rest[64];
 	char text[8192], hex[2 * KMSC_MAX_PSK + 1];
 	const char *argv[] = { o->confd, "--config", conf, NULL };
+	const char *sdes_cfg = "sdes_insecure yes\nsdes_allow *\n";
+	bool sdes = o->sdes && !o->storm && !o->only_media;
 	size_t i;
 
 	bcd_path(e, "confd.conf", conf, sizeof(conf));
@@ -391,7 +393,9 @@ static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 	cc_wipe(text, sizeof(text));
 	e->sip_port = bcd_free_port();
 	/* the storm: every join rekeys, at most one rekey start a second;
-	 * most members only listen, so no RTP timeout */
+	 * most members only listen, so no RTP timeout. SDES joins: over
+	 * UDP (TEST ONLY: production requires SIP over TLS), any identity
+	 * of the conference's allowed set */
 	snprintf(text, sizeof(text),
 		 "udp 127.0.0.1:%d\ntcp off\nfactory " BCD_FACTORY "\n"
 		 "credential %s\nidle_timeout 600\nrtp_timeout 0\n"
@@ -399,10 +403,11 @@ static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 		 "replay_capacity 1048576\n"
 		 "policy rekey-on=%s\npolicy min-rekey-interval=%d\n"
 		 "policy grace=%s\npolicy ack-deadline=%s\n"
-		 "policy max-members=%u\n",
+		 "policy max-members=%u\n%s",
 		 e->sip_port, cred, o->storm ? "join,leave" : "leave",
 		 o->storm ? BCD_STORM_MIN_REKEY_MS : 0, o->storm ? "1s" : "2s",
-		 o->storm ? "5s" : "20s", CONF_MEMBERS_LIMIT);
+		 o->storm ? "5s" : "20s", CONF_MEMBERS_LIMIT,
+		 sdes ? sdes_cfg : "");
 	if (e->sip_port <= 0 || !write_file(conf, text))
 		return -1;
 	e->confd = bcd_spawn(e, argv, "confd.log");

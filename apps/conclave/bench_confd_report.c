@@ -52,6 +52,7 @@ void bcd_hist_free(struct bcd_hist *h)
 /* ---- goals ------------------------------------------------------------------------ */
 
 struct goals {
+	double sdes_rate, sdes_ratio; /* SDES joins/s, / KMS joins/s */
 	double join_rate, sip_ref, join_pct;
 	bool join_ok, join_known;
 	double rekey1000_ms;
@@ -69,6 +70,9 @@ static void goals_of(const struct bcd_res *r, struct goals *g)
 	memset(g, 0, sizeof(*g));
 	g->join_rate =
 		r->join.wall_s > 0 ? (double)r->join.ok / r->join.wall_s : 0;
+	g->sdes_rate =
+		r->sdes.wall_s > 0 ? (double)r->sdes.ok / r->sdes.wall_s : 0;
+	g->sdes_ratio = g->join_rate > 0 ? g->sdes_rate / g->join_rate : 0;
 	g->sip_ref = r->sip.kamailio ? r->sip.cps : r->sip.d_cps;
 	g->join_known = g->sip_ref > 0;
 	g->join_pct = g->join_known ? 100.0 * g->join_rate / g->sip_ref : 0;
@@ -104,6 +108,48 @@ static const char *verdict(bool known, bool ok)
 
 /* ---- text ------------------------------------------------------------------------- */
 
+static double per_join_ms(double cpu_s, uint64_t ok)
+{
+	return ok ? 1000.0 * cpu_s / (double)ok : 0;
+}
+
+static void text_sdes(FILE *f, const struct bcd_res *r, const struct goals *g)
+{
+	const struct bcd_sdes_res *s = &r->sdes;
+
+	fprintf(f,
+		"SDES joins (INVITE with a=crypto + a=ssrc, no key-mgmt -> "
+		"200 OK with the group\n"
+		"key's a=crypto -> ACK), %u in flight, same conference (%u "
+		"members before);\n"
+		"SDES over UDP (sdes_insecure yes, TEST ONLY: production "
+		"requires SIP over TLS)\n",
+		s->conc, s->members_before);
+	fprintf(f,
+		"  %-28s %10.0f joins/s  (%llu ok, %llu failed, %.2f s)  "
+		"%.2fx KMS joins/s (%.0f)\n",
+		"rate", g->sdes_rate, (unsigned long long)s->ok,
+		(unsigned long long)s->fail, s->wall_s, g->sdes_ratio,
+		g->join_rate);
+	if (s->fail)
+		fprintf(f, "  %-28s %d\n", "last failure status",
+			s->last_status);
+	fprintf(f,
+		"  %-28s p50 %.2f ms  p99 %.2f ms  max %.2f ms  (KMS: p50 "
+		"%.2f, p99 %.2f)\n",
+		"latency", s->p50_ms, s->p99_ms, s->max_ms, r->join.p50_ms,
+		r->join.p99_ms);
+	fprintf(f, "  %-28s confd %.2f s, kmsd %.2f s, load %.2f s\n",
+		"CPU during SDES joins", s->confd_cpu_s, s->kmsd_cpu_s,
+		s->load_cpu_s);
+	fprintf(f,
+		"  %-28s SDES %.3f ms, KMS %.3f ms (kmsd %.3f ms more "
+		"per KMS join)\n\n",
+		"confd CPU per join", per_join_ms(s->confd_cpu_s, s->ok),
+		per_join_ms(r->join.confd_cpu_s, r->join.ok),
+		per_join_ms(r->join.kmsd_cpu_s, r->join.ok));
+}
+
 static void text_joins(FILE *f, const struct bcd_res *r, const struct goals *g)
 {
 	size_t i;
@@ -120,6 +166,8 @@ static void text_joins(FILE *f, const struct bcd_res *r, const struct goals *g)
 	fprintf(f, "  %-28s confd %.2f s, kmsd %.2f s, load %.2f s\n\n",
 		"CPU during joins", r->join.confd_cpu_s, r->join.kmsd_cpu_s,
 		r->join.load_cpu_s);
+	if (r->sdes.ran)
+		text_sdes(f, r, g);
 	fprintf(f, "rekey on leave (BYE -> every member's 200 OK to its "
 		   "re-INVITE with the CSB update)\n");
 	fprintf(f, "  %8s %10s %14s %16s\n", "members", "answered",
@@ -254,6 +302,20 @@ void bcd_report_json(FILE *f, const struct bcd_opts *o, const struct bcd_res *r)
 		(unsigned long long)r->join.fail, r->join.wall_s, g.join_rate,
 		r->join.p50_ms, r->join.p99_ms, r->join.max_ms,
 		r->join.confd_cpu_s, r->join.kmsd_cpu_s, r->join.load_cpu_s);
+	fprintf(f,
+		" \"sdes_joins\":{\"ran\":%s,\"transport\":\"udp\","
+		"\"sdes_insecure\":true,\"conc\":%u,\"members_before\":%u,"
+		"\"ok\":%llu,\"failed\":%llu,\"last_status\":%d,"
+		"\"wall_s\":%.3f,\"per_s\":%.1f,\"ratio_to_kms\":%.3f,"
+		"\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+		"\"confd_cpu_s\":%.2f,\"kmsd_cpu_s\":%.2f,"
+		"\"load_cpu_s\":%.2f},\n",
+		r->sdes.ran ? "true" : "false", r->sdes.conc,
+		r->sdes.members_before, (unsigned long long)r->sdes.ok,
+		(unsigned long long)r->sdes.fail, r->sdes.last_status,
+		r->sdes.wall_s, g.sdes_rate, g.sdes_ratio, r->sdes.p50_ms,
+		r->sdes.p99_ms, r->sdes.max_ms, r->sdes.confd_cpu_s,
+		r->sdes.kmsd_cpu_s, r->sdes.load_cpu_s);
 	fprintf(f, " \"rekey\":[");
 	for (i = 0; i < r->nrekey; i++)
 		fprintf(f,

@@ -729,6 +729,33 @@ int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r)
 	return rc;
 }
 
+struct sipsess_sock *bcd_sock(struct bcd_load *l)
+{
+	struct stack *st = stack_get(l);
+
+	return st ? st->sock : NULL;
+}
+
+const char *bcd_focus(const struct bcd_load *l, unsigned conf)
+{
+	return l->c[conf].focus;
+}
+
+size_t bcd_members(const struct bcd_load *l, unsigned conf)
+{
+	const struct conf_s *c = &l->c[conf];
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n; i++)
+		n += c->m[i]->state == UA_MEMBER;
+	return n;
+}
+
+int bcd_run(struct bcd_load *l)
+{
+	return run_loop(l);
+}
+
 size_t bcd_media_members(struct bcd_load *l, unsigned conf, struct bcd_mm **out,
 			 uint16_t *focus_port)
 {
