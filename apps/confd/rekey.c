@@ -105,6 +105,44 @@ void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
 			  cc->focus, e->epoch, n);
 }
 
+/* A rekey of a large conference would send every member its re-INVITE at
+ * once, and the 200 OKs would come back at once: at 1,000 members most of
+ * them overflowed the UDP receive buffer and were recovered only by the
+ * members' retransmissions (+0.5, +1.5, +3.5 s). At most UPD_WINDOW
+ * re-INVITEs are in flight; the rest wait, oldest first, and go out as
+ * answers come in. */
+enum { UPD_WINDOW = 128 };
+
+static void window_pump(void)
+{
+	while (confd_g.upd_inflight < UPD_WINDOW && confd_g.upd_wait.head) {
+		struct leg *l = confd_g.upd_wait.head->data;
+		const struct conf_epoch_keys *e;
+		uint32_t epoch = l->wait_epoch;
+
+		list_unlink(&l->wait_le);
+		l->wait_epoch = 0;
+		if (l->dead || !l->member || !l->cc || l->cc->ended)
+			continue;
+		e = conf_epoch_keys(l->cc->core, epoch);
+		if (e)
+			send_update(l, e);
+	}
+}
+
+void rekey_window_release(struct leg *l)
+{
+	if (l->wait_epoch) {
+		list_unlink(&l->wait_le);
+		l->wait_epoch = 0;
+	}
+	if (!l->in_window)
+		return;
+	l->in_window = false;
+	confd_g.upd_inflight--;
+	window_pump();
+}
+
 void send_update(struct leg *l, const struct conf_epoch_keys *e)
 {
 	static uint8_t init[KMSC_MAX_MSG];
@@ -127,8 +165,18 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e)
 			  conf_name(l), e->epoch, who(l), l->upd_epoch);
 		return;
 	}
+	if (!l->in_window && confd_g.upd_inflight >= UPD_WINDOW) {
+		if (!l->wait_epoch)
+			list_append(&confd_g.upd_wait, &l->wait_le, l);
+		l->wait_epoch = e->epoch; /* the newest, if it waited before */
+		return;
+	}
 	if (l->trust_sdes) {
 		sdes_send_update(l, e);
+		if (l->upd_epoch && !l->in_window) {
+			l->in_window = true;
+			confd_g.upd_inflight++;
+		}
 		return;
 	}
 	epoch_kmsc_key(e, &k);
@@ -155,6 +203,8 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e)
 		return;
 	}
 	l->upd_epoch = e->epoch;
+	l->in_window = true;
+	confd_g.upd_inflight++;
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s: rekey: re-INVITE to %s with epoch %" PRIu32
 		  " (MKI 0x%08" PRIx32 ")",
@@ -197,9 +247,11 @@ void rekey_answer(struct leg *l, const struct sip_msg *msg)
 
 	if (l->trust_sdes) {
 		sdes_rekey_answer(l, msg);
+		rekey_window_release(l);
 		return;
 	}
 	l->upd_epoch = 0;
+	rekey_window_release(l);
 	err = sipglue_km_parse_mbuf(msg->mb, &km);
 	if (!err)
 		err = kmsc_update_resp_open(&l->csb, km.mikey, km.mikey_len,

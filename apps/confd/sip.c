@@ -93,6 +93,7 @@ void leg_drop(struct leg *l)
 	if (l->dead)
 		return;
 	l->dead = true;
+	rekey_window_release(l);
 	if (l->cc && l->mid != CONF_MID_NONE)
 		confd_media_remove(l->cc->media, l->mid);
 	tmr_cancel(&l->ev_tmr);
@@ -128,6 +129,7 @@ void leg_destructor(void *arg)
 
 	list_unlink(&l->le);
 	tmr_cancel(&l->ev_tmr);
+	rekey_window_release(l);
 	owner_leg_free(l);
 	dialout_free(l);
 	sdes_leg_free(l);

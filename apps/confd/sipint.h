@@ -44,6 +44,9 @@ struct leg {
 	struct kmsc_update upd; /* CSB update in flight */
 	uint32_t upd_epoch;     /* its epoch, 0 = none */
 	uint32_t queued_epoch;  /* due while upd_epoch was in flight */
+	struct le wait_le;      /* confd_g.upd_wait: held by the window */
+	uint32_t wait_epoch;    /* the epoch it waits to be sent */
+	bool in_window;         /* one of the re-INVITEs in flight */
 	struct tmr ev_tmr;      /* deferred REKEY_ACK / REKEY_FAILED */
 	enum conf_event_type ev_type;
 	uint32_t ev_epoch;
@@ -99,6 +102,9 @@ struct confd_sip_state {
 	struct tmr rtp_tmr; /* the RTP timeout check */
 	struct tls *tls;    /* the TLS listener's certificate and key */
 	struct sip_lsnr *owner_lsnr; /* owner.c, ahead of sipsess */
+	/* rekey re-INVITEs in flight, at most UPD_WINDOW (rekey.c) */
+	uint32_t upd_inflight;
+	struct list upd_wait;
 	bool closing;
 };
 
@@ -199,6 +205,9 @@ size_t accept_keys(const struct conf_act_accept *a, struct kmsc_key *keys);
 /* ---- rekey.c ----------------------------------------------------------- */
 void send_update(struct leg *l, const struct conf_epoch_keys *e);
 void send_switch(struct cconf *cc, const struct conf_epoch_keys *e);
+/** The leg's re-INVITE is answered or the leg is gone: let the next
+ *  waiting one go. */
+void rekey_window_release(struct leg *l);
 /** The member's 200 to our re-INVITE: REKEY_ACK or REKEY_FAILED. */
 void rekey_answer(struct leg *l, const struct sip_msg *msg);
 /** Feed REKEY_ACK / REKEY_FAILED from a zero timer. */
