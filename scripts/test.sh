@@ -71,19 +71,19 @@ release()
 		ctest --test-dir build --output-on-failure -j2
 }
 
-# The demo's verdict is timing-sensitive (it checks that no packet ever
-# arrives under an epoch a member lacks); under the sanitizers' slowdown one
-# stray packet has been seen (docs/UA.md, switch timing), so the demo runs
-# in the release stage only. ua_basic, confd_rekey and confd_storm run the
-# same code under ASan. interop_baresip runs none of our code (baresip
-# against baresip), so once, in the release stage, is enough.
+# The demo and demo_capture run here too: participants switch epochs
+# on the focus's signal (D7 switch INFO), so the stray packet under
+# an epoch a member lacked, once seen here under the sanitizers' slowdown,
+# no longer arises (demo 5/5, demo_capture 2/2 under ASan+UBSan).
+# interop_baresip runs none of our code (baresip against baresip), so
+# once, in the release stage, is enough.
 asan()
 {
 	scripts/build.sh asan &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j2 \
-			-E '^(demo(_capture)?|interop_baresip)$'
+			-E '^interop_baresip$'
 }
 
 fuzz()

@@ -121,7 +121,13 @@ grep "^verdict" "$W/demo.out"
 echo "---"
 case $rc in
 0) ok "conclave demo --export-keys: exit 0 (${took} s)" ;;
-1) echo "note: demo exit 1 (its own verdict; tests/demo.sh judges it)" ;;
+1)
+	echo "note: demo exit 1 (its own verdict; tests/demo.sh judges it):"
+	# what stopped it: a failed check, or the script (e.g. a member slow
+	# to exit)
+	grep -h -E "^  FAIL|conclave demo: " "$W/demo.out" "$W/demo.err" |
+		grep -v "WARNING: TEST ONLY"
+	;;
 *) fail "conclave demo exit $rc" && cat "$W/demo.err" ;;
 esac
 grep -q "WARNING: TEST ONLY: the participants export their SRTP keys" \

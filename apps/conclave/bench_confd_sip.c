@@ -22,7 +22,7 @@ static bool exists(const char *p)
 	return p && !stat(p, &st) && S_ISREG(st.st_mode);
 }
 
-static bool find_cfg(const struct bcd_opts *o, char *out, size_t cap)
+static bool find_cfg_at(const struct bcd_opts *o, char *out, size_t cap)
 {
 	static const char *const rel[] = { "/../etc/kamailio-bench.cfg",
 					   "/../../etc/kamailio-bench.cfg" };
@@ -48,6 +48,18 @@ static bool find_cfg(const struct bcd_opts *o, char *out, size_t cap)
 	}
 	snprintf(out, cap, "etc/kamailio-bench.cfg");
 	return exists(out);
+}
+
+/* Kamailio runs in the temp dir: a path relative to ours (--kamailio-cfg,
+ * or etc/ of the source tree we run in with a build dir elsewhere) must be
+ * made absolute. out holds PATH_MAX. */
+static bool find_cfg(const struct bcd_opts *o, char *out)
+{
+	char rel[PATH_MAX];
+
+	if (!find_cfg_at(o, rel, sizeof(rel)))
+		return false;
+	return realpath(rel, out) != NULL;
 }
 
 static bool in_path(const char *name, char *out, size_t cap)
@@ -226,7 +238,7 @@ void bcd_sip_baseline(const struct bcd_env *e, const struct bcd_opts *o,
 			 "kamailio not installed (Debian package kamailio)");
 		goto out;
 	}
-	if (!find_cfg(o, cfg, sizeof(cfg))) {
+	if (!find_cfg(o, cfg)) {
 		snprintf(r->why, sizeof(r->why),
 			 "etc/kamailio-bench.cfg not found (--kamailio-cfg)");
 		goto out;

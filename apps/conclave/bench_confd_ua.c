@@ -532,6 +532,27 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	return 0;
 }
 
+/* D7: the focus's switch INFO (a map-only CSB update), verified as
+ * conclave ua does (ua_rekey.c) and answered; the member then sends
+ * under the MKI it names. */
+static void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	static struct kmsc_update upd;
+	struct ua *u = arg;
+	struct kmsc_env env = env_now();
+	struct kmsc_status st;
+	enum cc_err err = CC_ERR_MISSING;
+
+	if (msg->mb && mbuf_get_left(msg->mb))
+		err = kmsc_update_open(&u->csb, mbuf_buf(msg->mb),
+				       mbuf_get_left(msg->mb), &env, &upd, &st);
+	kmsc_update_wipe(&upd);
+	if (!err)
+		keep_key(u);
+	(void)sip_treply(NULL, sip, msg, err ? 400 : 200,
+			 err ? "Bad MIKEY Update" : "OK");
+}
+
 static int start_join(struct bcd_load *l, struct ua *u)
 {
 	static uint8_t xi[KMSC_MAX_MSG];
@@ -587,8 +608,8 @@ static int start_join(struct bcd_load *l, struct ua *u)
 	err = sipsess_connect(&u->sess, u->st->sock, ruri, NULL,
 			      u->cred->identity, "bench", NULL, 0,
 			      "application/sdp", desc, NULL, NULL, false,
-			      offer_h, answer_h, NULL, estab_h, NULL, NULL,
-			      close_h, u, NULL);
+			      offer_h, answer_h, NULL, estab_h, info_h, NULL,
+			      close_h, u, "Recv-Info: mikey-switch\r\n");
 	mem_deref(desc);
 	return err ? -1 : 0;
 }
