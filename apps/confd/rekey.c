@@ -112,7 +112,9 @@ void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
  * re-INVITEs are in flight; the rest wait, oldest first, and go out as
  * answers come in (64 and 32 measured alike here: docs/PERFORMANCE.md,
  * "Rekey window"). */
-enum { UPD_WINDOW = 64 };
+enum {
+	UPD_WINDOW = 64
+};
 
 static void window_pump(void)
 {
