@@ -62,6 +62,20 @@ void owner_leg_free(struct leg *l)
 	l->ou = NULL;
 }
 
+/* The owner's update is over (answered and, for a 200, acknowledged):
+ * a rekey re-INVITE that waited for it (rekey.c, send_update) goes now,
+ * on the leg's CSB as the owner holds it. */
+static void ou_done(struct leg *l)
+{
+	const struct conf_epoch_keys *e;
+	uint32_t q = l->queued_epoch;
+
+	l->queued_epoch = 0;
+	if (q && !l->dead && l->member && l->cc && !l->upd_epoch &&
+	    (e = conf_epoch_keys(l->cc->core, q)) != NULL)
+		send_update(l, e);
+}
+
 /* A final answer other than 200 (nothing changed). */
 static void ou_refuse(struct leg *l, const struct sip_msg *msg,
 		      struct sip_strans **st, uint16_t code, const char *reason,
@@ -85,6 +99,7 @@ static void ou_refuse(struct leg *l, const struct sip_msg *msg,
 static void rtx_h(void *arg)
 {
 	struct owner_upd *o = arg;
+	struct leg *l = o->l;
 
 	o->rtx_total += o->rtx_ms;
 	if (o->rtx_total >= RTX_LIMIT_MS) {
@@ -92,10 +107,12 @@ static void rtx_h(void *arg)
 		confd_log(CONFD_LOG_WARN,
 			  "conference %s: no ACK to the allowed-set update's "
 			  "200 from %s",
-			  o->l ? conf_name(o->l) : "-", o->l ? who(o->l) : "?");
-		if (o->l)
-			o->l->ou = NULL;
+			  l ? conf_name(l) : "-", l ? who(l) : "?");
 		ou_free(o);
+		if (l) {
+			l->ou = NULL;
+			ou_done(l);
+		}
 		return;
 	}
 	(void)sip_send(confd_g.sip, o->msg->sock, o->msg->tp, &o->msg->src,
@@ -264,6 +281,7 @@ static void ou_kms_h(const struct kmsc_status *st, const uint8_t *body,
 	if (!o->ok) { /* refused: nothing to retransmit */
 		l->ou = NULL;
 		ou_free(o);
+		ou_done(l);
 	}
 	mem_deref(l);
 }
@@ -276,6 +294,7 @@ static bool on_ack(const struct sip_msg *msg)
 		return false;
 	ou_free(l->ou);
 	l->ou = NULL;
+	ou_done(l);
 	return true;
 }
 
@@ -355,6 +374,7 @@ bool owner_lsnr_h(const struct sip_msg *msg, void *arg)
 {
 	static struct sipglue_km km;
 	struct leg *l;
+	enum cc_err err;
 	bool taken = true;
 
 	(void)arg;
@@ -367,11 +387,21 @@ bool owner_lsnr_h(const struct sip_msg *msg, void *arg)
 	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag))
 		return false;
 	l = leg_by_dialog(msg);
+	err = l && l->cc && l->member ? sipglue_km_parse_mbuf(msg->mb, &km) :
+					CC_ERR_MISSING;
 	/* no key-mgmt (a refresh), or not ours: sipsess answers */
-	if (!l || !l->cc || !l->member || sipglue_km_parse_mbuf(msg->mb, &km))
+	if (err == CC_ERR_MISSING) {
 		taken = false;
-	else
+	} else if (err) {
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: re-INVITE from %s refused: "
+			  "a=key-mgmt: "
+			  "%s",
+			  conf_name(l), who(l), cc_strerror(err));
+		ou_refuse(l, msg, NULL, 488, "Not Acceptable Here", true);
+	} else {
 		on_reinvite(l, msg, &km);
+	}
 	cc_wipe(&km, sizeof(km));
 	return taken;
 }

@@ -159,8 +159,9 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e)
 	enum cc_err err;
 	int serr;
 
-	if (l->upd_epoch || tmr_isrunning(&l->ev_tmr)) {
-		/* one re-INVITE at a time per dialog: the newest waits */
+	if (l->upd_epoch || l->ou || tmr_isrunning(&l->ev_tmr)) {
+		/* one re-INVITE at a time per dialog (RFC 3261 §14.1), ours
+		 * or the owner's allowed-set update: the newest waits */
 		l->queued_epoch = e->epoch;
 		confd_log(CONFD_LOG_DEBUG,
 			  "conference %s: rekey epoch %" PRIu32 " for %s "
