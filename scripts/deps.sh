@@ -13,6 +13,9 @@ PACKAGES=(
 	clang libclang-rt-14-dev clang-format
 	# libraries (DESIGN.md §2)
 	libssl-dev libre-dev libsrtp2-dev libsqlite3-dev libpq-dev libopus-dev
+	# the KMS store on PostgreSQL: a throwaway server for its tests
+	# (scripts/pg.sh, tests/kms_pg.sh) and the demo
+	postgresql
 	# test and interop tools (shared/interop/README.md); kamailio is the
 	# SIP baseline of `conclave bench confd`
 	tshark sip-tester valgrind curl kamailio

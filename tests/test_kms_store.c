@@ -4,6 +4,11 @@
  * patterns, policies, ticket-key rotation, the append-only audit log,
  * secrets never in clear in the file, and data surviving a crash-like
  * copy of the files (db + WAL, no checkpoint).
+ *
+ * With CONCLAVE_TEST_PG=CONNINFO (an empty PostgreSQL database; kms_pg.sh
+ * sets it) the engine-independent parts run again on "postgresql:CONNINFO":
+ * users, identities and patterns, policies, deletion, ticket keys, audit
+ * records, and a daemon and an administrator sharing the store.
  */
 #include "check.h"
 
@@ -515,6 +520,8 @@ static void test_audit(struct kms_db *db, const char *path)
 	}
 	CHECK_OK(kms_db_audit_tail(db, 3, tail_cb, &last));
 	CHECK(last > 0);
+	if (!path)
+		return; /* PostgreSQL: kms_pg.sh tries the trigger with psql */
 	/* append-only, even for someone with the file and sqlite3 */
 	CHECK(raw_exec(path, "UPDATE audit SET outcome = 'x'") != SQLITE_OK);
 	CHECK(raw_exec(path, "DELETE FROM audit") != SQLITE_OK);
@@ -682,6 +689,53 @@ static void bench_hot_path(struct kms_db *db)
 	cc_wipe(&k, sizeof(k));
 }
 
+/* The same checks on PostgreSQL, when the environment names a database. */
+static void test_pg(void)
+{
+	const char *ci = getenv("CONCLAVE_TEST_PG");
+	struct kms_db *db = NULL;
+	char spec[1024];
+
+	if (!ci || !*ci) {
+		printf("PostgreSQL part skipped (set CONCLAVE_TEST_PG)\n");
+		return;
+	}
+	snprintf(spec, sizeof(spec), "postgresql:%s", ci);
+	if (!kms_db_pg_available()) {
+		CHECK_ERR(kms_db_open(&db, spec, master, true),
+			  CC_ERR_UNSUPPORTED);
+		return;
+	}
+	CHECK_OK(kms_db_open(&db, spec, master, true));
+	if (!db) {
+		fprintf(stderr, "PostgreSQL: %s\n", kms_db_error(NULL));
+		return;
+	}
+	CHECK(kms_db_schema_version(db) == kdb_schema_latest);
+	test_users(db);
+	test_identities(db);
+	test_policies(db);
+	test_user_del(db);
+	test_tpk(db);
+	test_audit(db, NULL);
+	kms_db_close(db);
+	CHECK_ERR(kms_db_open(&db, spec, master, true), CC_ERR_INVAL);
+	{
+		uint8_t wrong[KMS_MASTER_KEY_LEN];
+
+		memcpy(wrong, master, sizeof(wrong));
+		wrong[0] ^= 1;
+		CHECK_ERR(kms_db_open(&db, spec, wrong, false), CC_ERR_BAD_MAC);
+	}
+	test_shared(spec);
+	CHECK_OK(kms_db_open(&db, spec, master, false));
+	if (db) {
+		bench_hot_path(db);
+		kms_db_close(db);
+	}
+	printf("PostgreSQL part done\n");
+}
+
 int main(void)
 {
 	struct kms_db *db;
@@ -713,6 +767,7 @@ int main(void)
 		bench_hot_path(db);
 		kms_db_close(db);
 	}
+	test_pg();
 	rm_dir();
 	CHECK_DONE();
 }

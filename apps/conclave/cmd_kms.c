@@ -68,8 +68,9 @@ static void usage(FILE *f, const char *group)
 	size_t i;
 	char full[64];
 
-	fputs("usage: conclave kms [--db sqlite:PATH] [--master-key-file "
-	      "PATH]\n"
+	fputs("usage: conclave kms [--db sqlite:PATH|postgresql:CONNINFO]\n"
+	      "                    [--master-key-file PATH]"
+	      "\n"
 	      "                    <command> [options]\n\n"
 	      "Administration of the KMS store (TR 33.829 KMS-based "
 	      "solution).\n\n"
@@ -184,10 +185,10 @@ static const char *hint(enum cc_err err)
 		       "value)";
 	case CC_ERR_UNSUPPORTED:
 		return " (store from a newer conclave, or not an sqlite: "
-		       "spec)";
+		       "or postgresql: spec)";
 	case CC_ERR_STORE:
-		return " (storage failure: disk, permissions or a lock held "
-		       "too long)";
+		return " (storage failure: disk, permissions, a lock held "
+		       "too long, or the database server unreachable)";
 	default:
 		return "";
 	}
@@ -241,21 +242,34 @@ static int open_db(const struct kms_cli *cli, struct kms_db **db, bool create)
 	rc = load_key(cli, key);
 	if (rc)
 		return rc;
+	if (kms_db_spec_is_pg(cli->db) && !kms_db_pg_available()) {
+		cc_wipe(key, sizeof(key));
+		fprintf(stderr,
+			"conclave kms: store '%s': not built with PostgreSQL "
+			"(configure with -DCONCLAVE_PG=ON and libpq-dev)\n",
+			kms_db_spec_safe(cli->db));
+		return KMS_EXIT_FAIL;
+	}
 	err = kms_db_open(db, cli->db, key, create);
 	cc_wipe(key, sizeof(key));
 	if (!err)
 		return KMS_EXIT_OK;
+	if (kms_db_spec_is_pg(cli->db) && kms_db_error(NULL)[0])
+		fprintf(stderr, "conclave kms: PostgreSQL: %s\n",
+			kms_db_error(NULL));
 	if (create && err == CC_ERR_INVAL)
 		snprintf(what, sizeof(what),
-			 "creating store '%s': it already exists", cli->db);
+			 "creating store '%s': it already exists",
+			 kms_db_spec_safe(cli->db));
 	else if (!create && err == CC_ERR_NOT_FOUND)
 		snprintf(what, sizeof(what),
 			 "store '%s' does not exist (run `conclave kms init`"
 			 " first, or give --db)",
-			 cli->db);
+			 kms_db_spec_safe(cli->db));
 	else
 		snprintf(what, sizeof(what), "%s store '%s'",
-			 create ? "creating" : "opening", cli->db);
+			 create ? "creating" : "opening",
+			 kms_db_spec_safe(cli->db));
 	if (!create && err == CC_ERR_NOT_FOUND) {
 		fprintf(stderr, "conclave kms: %s\n", what);
 		return KMS_EXIT_FAIL;
@@ -372,7 +386,8 @@ int kms_cmd_init(const struct kms_cli *cli, int argc, char **argv)
 	err = st->ops->tpk_current(st, &k);
 	if (!err)
 		printf("created KMS store %s (schema v%d), ticket key %s\n",
-		       cli->db, kms_db_schema_version(db), k.id);
+		       kms_db_spec_safe(cli->db), kms_db_schema_version(db),
+		       k.id);
 	cc_wipe(&k, sizeof(k));
 	kms_db_close(db);
 	return err ? kms_cli_fail("reading the first ticket key", err) : 0;

@@ -58,7 +58,8 @@ static void usage(FILE *f)
 		"  --listen ADDR:PORT      HTTP listener (\"off\" = none)\n"
 		"  --https ADDR:PORT       HTTPS listener (needs --tls-cert)\n"
 		"  --tls-cert FILE         PEM with certificate chain + key\n"
-		"  --db sqlite:PATH        the store (conclave kms init)\n"
+		"  --db SPEC               the store (conclave kms init):\n"
+		"                          sqlite:PATH or postgresql:CONNINFO\n"
 		"  --master-key-file PATH  master key, mode 0600\n"
 		"  --identity URI          the KMS identity (IDRkms)\n"
 		"  --KEY VALUE             any config key below, '_' "
@@ -351,11 +352,21 @@ static int open_store(struct kms_db **dbp)
 			 g.conf.master_key_file, cc_strerror(err));
 		return 1;
 	}
+	if (kms_db_spec_is_pg(g.conf.store) && !kms_db_pg_available()) {
+		cc_wipe(master, sizeof(master));
+		kmsd_log(KMSD_LOG_ERROR,
+			 "cannot open store %s: not built with PostgreSQL "
+			 "(configure with -DCONCLAVE_PG=ON)",
+			 kms_db_spec_safe(g.conf.store));
+		return 1;
+	}
 	err = kms_db_open(dbp, g.conf.store, master, false);
 	cc_wipe(master, sizeof(master));
+	if (err && kms_db_spec_is_pg(g.conf.store))
+		kmsd_log(KMSD_LOG_ERROR, "PostgreSQL: %s", kms_db_error(NULL));
 	if (err) {
 		kmsd_log(KMSD_LOG_ERROR, "cannot open store %s: %s%s",
-			 g.conf.store, cc_strerror(err),
+			 kms_db_spec_safe(g.conf.store), cc_strerror(err),
 			 err == CC_ERR_BAD_MAC ? " (not the master key this "
 						 "store was created with)" :
 						 "");
@@ -440,8 +451,8 @@ static int run(void)
 	kmsd_log(KMSD_LOG_INFO,
 		 "conclave-kmsd %s started: identity=%s store=%s max_conns=%u "
 		 "log_level=%s",
-		 KMSD_VERSION, g.conf.identity, g.conf.store, g.conf.max_conns,
-		 kmsd_level_name(g.conf.log_level));
+		 KMSD_VERSION, g.conf.identity, kms_db_spec_safe(g.conf.store),
+		 g.conf.max_conns, kmsd_level_name(g.conf.log_level));
 	err = re_main(on_signal);
 	if (err) {
 		kmsd_log(KMSD_LOG_ERROR, "main loop: %s", strerror(err));

@@ -297,9 +297,9 @@ static void commit_batch(void *arg)
 
 	if (err)
 		kmsd_log(KMSD_LOG_ERROR,
-			 "store commit failed (%s): dropping this batch's "
-			 "answers",
-			 cc_strerror(err));
+			 "store commit failed (%s: %s): dropping this "
+			 "batch's answers",
+			 cc_strerror(err), kms_db_error(srv->deps.db));
 	while (srv->held.head) {
 		struct kconn *c = srv->held.head->data;
 
@@ -349,6 +349,9 @@ static void do_mikey(struct kconn *c, const uint8_t *body)
 			 &wr, &res);
 	dt = mono_now() - t0;
 	kmsd_metrics_mikey((int)res.op, err ? err : res.err, dt);
+	if (err == CC_ERR_STORE || res.err == CC_ERR_STORE)
+		kmsd_log(KMSD_LOG_ERROR, "store failure: %s",
+			 kms_db_error(srv->deps.db));
 	if (err) {
 		respond_text(c, 500, "500 the KMS could not answer\n", "",
 			     c->req.close);
@@ -391,6 +394,8 @@ static void do_healthz(struct kconn *c)
 	if (err) {
 		snprintf(body, sizeof(body), "store unusable: %s\n",
 			 cc_strerror(err));
+		kmsd_log(KMSD_LOG_ERROR, "healthz: store: %s",
+			 kms_db_error(c->srv->deps.db));
 		respond_text(c, 503, body, "", c->req.close);
 		log_req(c, 503, "-", kmsd_err_short(err), body, NULL, NULL, 0);
 		return;

@@ -1,9 +1,8 @@
 /*
- * kms_store.h -- the KMS store: the SQLite implementation of struct
- * kms_store (kms.h) and the administration operations `conclave kms`
- * uses. A PostgreSQL implementation (later) provides the same functions
- * behind the same tables, so nothing outside src/kms/store_*.c knows which
- * engine is in use.
+ * kms_store.h -- the KMS store: struct kms_store (kms.h) on SQLite or
+ * PostgreSQL, and the administration operations `conclave kms` uses. Both
+ * engines provide the same functions behind the same tables, so nothing
+ * outside src/kms/store*.c knows which engine is in use.
  *
  * Secrets at rest: PSKs and ticket-protection keys are stored encrypted
  * with AES-256-GCM under a 32-byte master key read from a file that only
@@ -33,9 +32,12 @@ CC_MUST_USE enum cc_err kms_master_key_create(const char *path);
 struct kms_db;
 
 /**
- * Open a store. spec is "sqlite:PATH" (or a bare path). create: make the
- * file and run every migration (kms init); otherwise the file must exist
- * and is migrated forward if older. The master key is copied and checked
+ * Open a store. spec is "sqlite:PATH" (or a bare path) or
+ * "postgresql:CONNINFO" (a libpq connection string or URI; CC_ERR_UNSUPPORTED
+ * if this build has no PostgreSQL, see kms_db_pg_available). create: make
+ * the file (PostgreSQL: the tables, in an empty database) and run every
+ * migration (kms init); otherwise the store must exist and is migrated
+ * forward if older. The master key is copied and checked
  * against a verifier kept in the store (CC_ERR_BAD_MAC if it is not the
  * key the store was created with).
  */
@@ -45,14 +47,33 @@ CC_MUST_USE enum cc_err kms_db_open(struct kms_db **dbp, const char *spec,
 void kms_db_close(struct kms_db *db);
 
 /**
- * Move WAL checkpoints off the caller's thread: automatic checkpoints are
+ * SQLite: move WAL checkpoints off the caller's thread: automatic checkpoints are
  * turned off on this connection and a background thread with its own
  * connection runs a passive checkpoint every interval_ms. A daemon uses
  * this so that no request waits for the fsync a checkpoint does. Stopped
- * by kms_db_close.
+ * by kms_db_close. PostgreSQL: nothing to do (the server checkpoints),
+ * CC_OK.
  */
 CC_MUST_USE enum cc_err kms_db_background_checkpoint(struct kms_db *db,
 						     unsigned interval_ms);
+
+/** True if spec names a PostgreSQL store ("postgresql:..."). */
+bool kms_db_spec_is_pg(const char *spec);
+
+/** spec as it may appear in a log or a message: a PostgreSQL conninfo
+ *  that holds a password is replaced by a placeholder. */
+const char *kms_db_spec_safe(const char *spec);
+
+/** True if this build has the PostgreSQL store (CMake CONCLAVE_PG). */
+bool kms_db_pg_available(void);
+
+/**
+ * The engine's message for the last failure on this db (SQLite's errmsg,
+ * the PostgreSQL server's or libpq's message), for logs; never holds a
+ * key. "" if none. kms_db_error(NULL): why the last kms_db_open of a
+ * PostgreSQL store failed (the connection's message).
+ */
+const char *kms_db_error(struct kms_db *db);
 
 /** The struct kms_store view of a db, for kms_alloc. */
 struct kms_store *kms_db_store(struct kms_db *db);

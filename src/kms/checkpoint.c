@@ -58,8 +58,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-enum cc_err kms_db_background_checkpoint(struct kms_db *db,
-					 unsigned interval_ms)
+enum cc_err ksq_background_checkpoint(struct kms_db *db, unsigned interval_ms)
 {
 	struct kdb_checkpointer *cp;
 	enum cc_err err;

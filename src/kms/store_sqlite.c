@@ -417,8 +417,8 @@ static enum cc_err init_contents(struct kms_db *db)
 
 	err = write_verifier(db);
 	if (!err && db->version >= 1)
-		err = kms_db_tpk_rotate(db, (int64_t)time(NULL), 0, KMS_MAX_TPK,
-					id);
+		err = ksq_tpk_rotate(db, (int64_t)time(NULL), 0, KMS_MAX_TPK,
+				     id);
 	return err;
 }
 
@@ -496,6 +496,7 @@ enum cc_err kdb_open(struct kms_db **dbp, const char *spec,
 	if (!db)
 		return CC_ERR_NOMEM;
 	db->store.ops = &sqlite_ops;
+	db->eng = &kdb_sqlite_engine;
 	memcpy(db->master, master, KMS_MASTER_KEY_LEN);
 	if (strlen(path) >= sizeof(db->path)) {
 		free(db);
@@ -507,7 +508,7 @@ enum cc_err kdb_open(struct kms_db **dbp, const char *spec,
 	if (!err && !db->stmt[0] && db->version == kdb_schema_latest)
 		err = prepare_all(db);
 	if (err) {
-		kms_db_close(db);
+		ksq_close(db);
 		if (made && unlink(path) == 0) {
 			/* leave no half-made store behind; the WAL and shm
 			 * files were removed by the close */
@@ -518,13 +519,7 @@ enum cc_err kdb_open(struct kms_db **dbp, const char *spec,
 	return CC_OK;
 }
 
-enum cc_err kms_db_open(struct kms_db **dbp, const char *spec,
-			const uint8_t master[KMS_MASTER_KEY_LEN], bool create)
-{
-	return kdb_open(dbp, spec, master, create, 0);
-}
-
-void kms_db_close(struct kms_db *db)
+void ksq_close(struct kms_db *db)
 {
 	int i;
 
@@ -540,14 +535,14 @@ void kms_db_close(struct kms_db *db)
 	free(db);
 }
 
-struct kms_store *kms_db_store(struct kms_db *db)
-{
-	return &db->store;
-}
-
-int kms_db_schema_version(struct kms_db *db)
+int ksq_schema_version(struct kms_db *db)
 {
 	return db->version;
+}
+
+const char *ksq_error(struct kms_db *db)
+{
+	return db->sql ? sqlite3_errmsg(db->sql) : "";
 }
 
 /* ---- struct kms_store: the hot path ------------------------------------- */

@@ -89,9 +89,9 @@ static bool psk_len_ok(size_t n)
 
 /* ---- users --------------------------------------------------------------- */
 
-enum cc_err kms_db_user_add(struct kms_db *db, const char *name,
-			    const char *psk_id, const uint8_t *psk,
-			    size_t psk_len, bool key_supplier)
+enum cc_err ksq_user_add(struct kms_db *db, const char *name,
+			 const char *psk_id, const uint8_t *psk, size_t psk_len,
+			 bool key_supplier)
 {
 	uint8_t sealed[SEAL_MAX];
 	sqlite3_stmt *s;
@@ -117,9 +117,9 @@ enum cc_err kms_db_user_add(struct kms_db *db, const char *name,
 }
 
 /* psk_id NULL keeps the PSK id; psk NULL keeps the PSK. */
-enum cc_err kms_db_user_set_psk(struct kms_db *db, const char *name,
-				const char *psk_id, const uint8_t *psk,
-				size_t psk_len)
+enum cc_err ksq_user_set_psk(struct kms_db *db, const char *name,
+			     const char *psk_id, const uint8_t *psk,
+			     size_t psk_len)
 {
 	uint8_t sealed[SEAL_MAX];
 	sqlite3_stmt *s;
@@ -149,8 +149,8 @@ enum cc_err kms_db_user_set_psk(struct kms_db *db, const char *name,
 	return run(db, s, true);
 }
 
-enum cc_err kms_db_user_set_supplier(struct kms_db *db, const char *name,
-				     bool key_supplier)
+enum cc_err ksq_user_set_supplier(struct kms_db *db, const char *name,
+				  bool key_supplier)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -166,7 +166,7 @@ enum cc_err kms_db_user_set_supplier(struct kms_db *db, const char *name,
 
 /* Identities and policies go with it (ON DELETE CASCADE); the audit log,
  * which names identities and not user rows, stays. */
-enum cc_err kms_db_user_del(struct kms_db *db, const char *name)
+enum cc_err ksq_user_del(struct kms_db *db, const char *name)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -195,8 +195,8 @@ static void info_from_row(sqlite3_stmt *s, struct kms_user_info *info)
 	info->n_identities = (size_t)sqlite3_column_int64(s, 5);
 }
 
-enum cc_err kms_db_user_get(struct kms_db *db, const char *name,
-			    struct kms_user_info *info)
+enum cc_err ksq_user_get(struct kms_db *db, const char *name,
+			 struct kms_user_info *info)
 {
 	char sql[256];
 	sqlite3_stmt *s;
@@ -218,10 +218,9 @@ enum cc_err kms_db_user_get(struct kms_db *db, const char *name,
 	return err;
 }
 
-enum cc_err kms_db_user_list(struct kms_db *db,
-			     bool (*cb)(const struct kms_user_info *u,
-					void *arg),
-			     void *arg)
+enum cc_err ksq_user_list(struct kms_db *db,
+			  bool (*cb)(const struct kms_user_info *u, void *arg),
+			  void *arg)
 {
 	struct kms_user_info info;
 	char sql[256];
@@ -245,9 +244,9 @@ enum cc_err kms_db_user_list(struct kms_db *db,
 	return err;
 }
 
-enum cc_err kms_db_user_psk(struct kms_db *db, const char *name,
-			    char psk_id[KMS_MAX_NAME], uint8_t psk[KMS_MAX_PSK],
-			    size_t *psk_len)
+enum cc_err ksq_user_psk(struct kms_db *db, const char *name,
+			 char psk_id[KMS_MAX_NAME], uint8_t psk[KMS_MAX_PSK],
+			 size_t *psk_len)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -274,8 +273,8 @@ enum cc_err kms_db_user_psk(struct kms_db *db, const char *name,
 
 /* ---- identities ---------------------------------------------------------- */
 
-enum cc_err kms_db_identity_add(struct kms_db *db, const char *user,
-				const char *identity)
+enum cc_err ksq_identity_add(struct kms_db *db, const char *user,
+			     const char *identity)
 {
 	struct cc_slice id, realm;
 	sqlite3_stmt *s;
@@ -304,8 +303,8 @@ enum cc_err kms_db_identity_add(struct kms_db *db, const char *user,
 	return run(db, s, false);
 }
 
-enum cc_err kms_db_identity_set_factory(struct kms_db *db, const char *identity,
-					bool factory)
+enum cc_err ksq_identity_set_factory(struct kms_db *db, const char *identity,
+				     bool factory)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -319,7 +318,7 @@ enum cc_err kms_db_identity_set_factory(struct kms_db *db, const char *identity,
 	return run(db, s, true);
 }
 
-enum cc_err kms_db_identity_del(struct kms_db *db, const char *identity)
+enum cc_err ksq_identity_del(struct kms_db *db, const char *identity)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -331,10 +330,10 @@ enum cc_err kms_db_identity_del(struct kms_db *db, const char *identity)
 	return run(db, s, true);
 }
 
-enum cc_err kms_db_identity_list(struct kms_db *db, const char *user,
-				 bool (*cb)(const char *identity, bool factory,
-					    void *arg),
-				 void *arg)
+enum cc_err ksq_identity_list(struct kms_db *db, const char *user,
+			      bool (*cb)(const char *identity, bool factory,
+					 void *arg),
+			      void *arg)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -397,22 +396,20 @@ static enum cc_err policy_op(struct kms_db *db, const char *sql,
 static const char policy_insert[] = "INSERT INTO policies(kind, a, b) VALUES "
 				    "(?1, ?2, ?3)";
 
-enum cc_err kms_db_policy_allow_conference(struct kms_db *db,
-					   const char *creator,
-					   const char *factory)
+enum cc_err ksq_policy_allow_conference(struct kms_db *db, const char *creator,
+					const char *factory)
 {
 	return policy_op(db, policy_insert, "allow-conference", creator,
 			 factory, false);
 }
 
-enum cc_err kms_db_policy_deny(struct kms_db *db, const char *from,
-			       const char *to)
+enum cc_err ksq_policy_deny(struct kms_db *db, const char *from, const char *to)
 {
 	return policy_op(db, policy_insert, "deny", from, to, false);
 }
 
-enum cc_err kms_db_policy_del(struct kms_db *db, const char *kind,
-			      const char *a, const char *b)
+enum cc_err ksq_policy_del(struct kms_db *db, const char *kind, const char *a,
+			   const char *b)
 {
 	return policy_op(db,
 			 "DELETE FROM policies WHERE kind = ?1 AND a = ?2"
@@ -420,10 +417,10 @@ enum cc_err kms_db_policy_del(struct kms_db *db, const char *kind,
 			 kind, a, b, true);
 }
 
-enum cc_err kms_db_policy_list(struct kms_db *db,
-			       bool (*cb)(const char *kind, const char *a,
-					  const char *b, void *arg),
-			       void *arg)
+enum cc_err ksq_policy_list(struct kms_db *db,
+			    bool (*cb)(const char *kind, const char *a,
+				       const char *b, void *arg),
+			    void *arg)
 {
 	sqlite3_stmt *s;
 	enum cc_err err;
@@ -521,10 +518,10 @@ out:
 	return err;
 }
 
-/* A savepoint, not BEGIN: kms_db_open(create) calls this inside its own
+/* A savepoint, not BEGIN: ksq_open(create) calls this inside its own
  * transaction. */
-enum cc_err kms_db_tpk_rotate(struct kms_db *db, int64_t now, int64_t grace,
-			      size_t key_len, char new_id[KMS_MAX_NAME])
+enum cc_err ksq_tpk_rotate(struct kms_db *db, int64_t now, int64_t grace,
+			   size_t key_len, char new_id[KMS_MAX_NAME])
 {
 	char id[KMS_MAX_NAME];
 	enum cc_err err;
@@ -548,10 +545,10 @@ enum cc_err kms_db_tpk_rotate(struct kms_db *db, int64_t now, int64_t grace,
 
 /* ---- audit --------------------------------------------------------------- */
 
-enum cc_err kms_db_audit_tail(struct kms_db *db, size_t n,
-			      bool (*cb)(int64_t seq, const struct kms_audit *a,
-					 void *arg),
-			      void *arg)
+enum cc_err ksq_audit_tail(struct kms_db *db, size_t n,
+			   bool (*cb)(int64_t seq, const struct kms_audit *a,
+				      void *arg),
+			   void *arg)
 {
 	struct kms_audit a;
 	sqlite3_stmt *s;
@@ -589,3 +586,7 @@ enum cc_err kms_db_audit_tail(struct kms_db *db, size_t n,
 	sqlite3_finalize(s);
 	return err;
 }
+
+/* ---- the engine table (store.c dispatches through it) -------------------- */
+
+const struct kdb_engine kdb_sqlite_engine = KDB_ENGINE_TABLE(ksq);
