@@ -33,35 +33,16 @@ set -u
 
 CONCLAVE=$1
 TESTS=$2
-for t in tshark dumpcap python3; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "skip: $t is not installed (scripts/deps.sh installs it)"
-		exit 77
-	fi
-done
-# A network namespace of our own keeps other tests' SIP off the capture;
-# without one the shared lo is captured, filtered on confd's port.
-if [ -z "${OWNER_HOSTILE_NETNS:-}" ] && command -v unshare >/dev/null &&
-	command -v ip >/dev/null && unshare -n true 2>/dev/null; then
-	export OWNER_HOSTILE_NETNS=1
-	exec unshare -n bash -c 'ip link set lo up && exec bash "$0" "$@"' \
-		"$0" "$@"
-fi
+# shellcheck source=lib/capture.sh disable=SC1091
+. "$(dirname "$0")/lib/capture.sh"
+cap_need
+# a network namespace of our own keeps other tests' SIP off the capture
+cap_netns OWNER_HOSTILE_NETNS "$0" "$@"
 
 ENV_TAG=ownhostile
 # shellcheck source=lib/confenv.sh disable=SC1091
 . "$(dirname "$0")/lib/confenv.sh"
 env_need "$CONCLAVE" "$KMSD" "$CONFD"
-
-DP=
-hostile_cleanup() {
-	if [ -n "$DP" ]; then
-		kill -INT "$DP" 2>/dev/null
-		wait "$DP" 2>/dev/null
-	fi
-	env_cleanup
-}
-trap hostile_cleanup EXIT
 
 env_store alice bob carol
 KPORT=$(port)
@@ -69,25 +50,7 @@ SPORT=$(port)
 env_creds "$KPORT" alice bob carol
 
 # ---- capture confd's SIP -------------------------------------------------------
-dumpcap -i lo -f "udp port $SPORT" -w "$W/sip.pcapng" >"$W/dumpcap.log" 2>&1 &
-DP=$!
-for _ in $(seq 1 50); do
-	grep -q "^File:" "$W/dumpcap.log" 2>/dev/null && break
-	kill -0 $DP 2>/dev/null || break
-	sleep 0.1
-done
-if ! kill -0 $DP 2>/dev/null || ! grep -q "^File:" "$W/dumpcap.log"; then
-	DP=
-	echo "dumpcap: $(cat "$W/dumpcap.log")"
-	if grep -Eqi "permission|not permitted|capabilit|privilege" \
-		"$W/dumpcap.log"; then
-		echo "skip: dumpcap cannot capture on lo here (needs root or" \
-			"CAP_NET_RAW+CAP_NET_ADMIN)"
-		exit 77
-	fi
-	fail "dumpcap did not start"
-	exit 1
-fi
+cap_start "udp port $SPORT" "$W/sip.pcapng"
 
 env_kmsd "$KPORT" || exit 1
 env_confd "$SPORT" "idle_timeout 2" "policy rekey-on=join,leave" \
@@ -119,9 +82,9 @@ waitfor "$W/confd.log" "switch signalled to 2 member" 60 &&
 	ok "the rekey after Carol's removal reached Alice and Bob" ||
 	fail "no rekey after Carol's removal"
 sleep 1 # dumpcap writes what it has seen
-kill -INT $DP
-wait $DP
-DP=
+kill -INT $CAP_PID
+wait $CAP_PID
+CAP_PID=
 if [ "$FAIL" != 0 ]; then
 	tail -n 20 "$W/alice.out" "$W/bob.out" "$W/confd.log"
 	exit 1
