@@ -221,6 +221,37 @@ static void test_focus(void)
 	CHECK(!sipglue_focus_match(f, "focus7.conf2", 12, &n));
 	CHECK(!sipglue_focus_match(f, "focus7xconf1", 12, &n));
 	CHECK(!sipglue_focus_match(f, "factory.conf1", 13, &n));
+	/* node tags (issue 7 §2) */
+	CHECK(!sipglue_focus_match(f, "focus7-n1.conf1", 15, &n));
+	CHECK_OK(sipglue_node_focus_uri(f, "n1", 7, out, sizeof(out)));
+	CHECK(!strcmp(out, "sip:focus7-n1.conf1@example.org"));
+	CHECK_OK(sipglue_node_focus_user(f, "n2", 12, out, sizeof(out)));
+	CHECK(!strcmp(out, "focus12-n2.conf1"));
+	CHECK_OK(sipglue_node_focus_uri(f, "", 7, out, sizeof(out)));
+	CHECK(!strcmp(out, "sip:focus7.conf1@example.org"));
+	CHECK_ERR(sipglue_node_focus_uri(f, "n.1", 7, out, sizeof(out)),
+		  CC_ERR_INVAL);
+	CHECK_ERR(sipglue_node_focus_uri(f, "n-1", 7, out, sizeof(out)),
+		  CC_ERR_INVAL);
+	n = 0;
+	CHECK(sipglue_node_focus_match(f, "n1", "focus7-n1.conf1", 15, &n) &&
+	      n == 7);
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus7-n2.conf1", 15, &n));
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus7-n10.conf1", 16, &n));
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus7.conf1", 12, &n));
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus7-.conf1", 13, &n));
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus-n1.conf1", 14, &n));
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus07-n1.conf1", 16, &n));
+	CHECK(!sipglue_node_focus_match(f, "n1", "focus7-n1.conf2", 15, &n));
+	CHECK(sipglue_node_focus_match(f, "", "focus7.conf1", 12, &n));
+	CHECK(sipglue_node_focus_match(f, "*", "focus8-n2.conf1", 15, &n) &&
+	      n == 8);
+	CHECK(sipglue_node_focus_match(f, "*", "focus9.conf1", 12, &n) &&
+	      n == 9);
+	CHECK(!sipglue_node_focus_match(f, "*", "focus9-n.2.conf1", 16, &n));
+	CHECK(sipglue_node_check("n1") && sipglue_node_check("A_9"));
+	CHECK(!sipglue_node_check("") && !sipglue_node_check("n-1") &&
+	      !sipglue_node_check("n.1") && !sipglue_node_check(NULL));
 	CHECK(sipglue_factory_match(f, "factory.conf1", 13));
 	CHECK(!sipglue_factory_match(f, "factory.conf", 12));
 

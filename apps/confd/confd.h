@@ -8,6 +8,7 @@
 
 #include <conclave/conf.h>
 #include <conclave/kmsc.h>
+#include <conclave/sipglue.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,9 +31,10 @@ struct confd_conf {
 	char tls_cert[512];   /* PEM: certificate chain + private key */
 	char metrics[64];     /* HTTP addr:port for /metrics, or "off" */
 	uint32_t rtp_timeout; /* s without SRTP from a member: lost; 0 = off */
-	char factory[KMSC_MAX_ID];  /* sip:factory.conf1@realm */
-	char credential[512];       /* `conclave kms credential export` */
-	char kms_url[KMSC_MAX_URL]; /* "" = the credential's */
+	char factory[KMSC_MAX_ID];       /* sip:factory.conf1@realm */
+	char node[SIPGLUE_NODE_MAX + 1]; /* "" or tag: focus<N>-<tag> */
+	char credential[512];            /* `conclave kms credential export` */
+	char kms_url[KMSC_MAX_URL];      /* "" = the credential's */
 	char kms_ca[512];
 	uint32_t skew;
 	uint32_t idle_timeout;    /* s: an empty conference ends after it */

@@ -547,8 +547,8 @@ static struct cconf *conf_of(const struct sip_msg *msg)
 	uint32_t n;
 	struct le *le;
 
-	if (!sipglue_focus_match(confd_g.cf->factory, msg->uri.user.p,
-				 msg->uri.user.l, &n))
+	if (!sipglue_node_focus_match(confd_g.cf->factory, confd_g.cf->node,
+				      msg->uri.user.p, msg->uri.user.l, &n))
 		return NULL;
 	for (le = confd_g.confs.head; le; le = le->next) {
 		struct cconf *cc = le->data;
@@ -582,7 +582,8 @@ static struct esub *sub_new(struct cconf *cc, const struct sip_msg *msg,
 	struct esub *s;
 
 	if (!ce || list_count(&ce->subs) >= SUBS_MAX ||
-	    sipglue_focus_user(confd_g.cf->factory, cc->n, user, sizeof(user)))
+	    sipglue_node_focus_user(confd_g.cf->factory, confd_g.cf->node,
+				    cc->n, user, sizeof(user)))
 		return NULL;
 	s = mem_zalloc(sizeof(*s), NULL);
 	if (!s)

@@ -74,6 +74,10 @@ static void usage(FILE *f)
 		"                           (default off)\n"
 		"  --factory URI            factory URI, "
 		"sip:factory.<conf>@<realm>\n"
+		"  --node TAG               node tag behind a dispatcher: "
+		"foci are\n"
+		"                           focus<N>-TAG.<conf> (default "
+		"none)\n"
 		"  --credential FILE        the factory/focus KMS "
 		"credential\n"
 		"  --kms-url URL            KMS URL (default: the "
@@ -208,6 +212,9 @@ static bool set_key(struct confd_conf *cf, const char *key, const char *v)
 		return set_u32(&cf->rtp_timeout, v);
 	if (!strcmp(k, "factory"))
 		return set_str(cf->factory, sizeof(cf->factory), v);
+	if (!strcmp(k, "node"))
+		return sipglue_node_check(v) &&
+		       set_str(cf->node, sizeof(cf->node), v);
 	if (!strcmp(k, "credential"))
 		return set_str(cf->credential, sizeof(cf->credential), v);
 	if (!strcmp(k, "kms_url"))

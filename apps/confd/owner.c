@@ -384,6 +384,15 @@ bool owner_lsnr_h(const struct sip_msg *msg, void *arg)
 		return refer_lsnr_h(msg);
 	if (!pl_strcmp(&msg->met, "SUBSCRIBE"))
 		return event_lsnr_h(msg);
+	if (!pl_strcmp(&msg->met, "OPTIONS") && !pl_isset(&msg->to.tag)) {
+		/* a dispatcher's probe (issue 7 §2): this node is up */
+		(void)sip_treplyf(NULL, NULL, confd_g.sip, msg, false, 200,
+				  "OK",
+				  "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, "
+				  "INFO, REFER, SUBSCRIBE, NOTIFY\r\n"
+				  "Content-Length: 0\r\n\r\n");
+		return true;
+	}
 	if (pl_strcmp(&msg->met, "INVITE") || !pl_isset(&msg->to.tag))
 		return false;
 	l = leg_by_dialog(msg);

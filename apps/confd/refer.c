@@ -269,7 +269,8 @@ static bool loop(const struct leg *r, const char *identity, const char *user)
 
 	return !strcmp(identity, r->peer) ||
 	       sipglue_factory_match(confd_g.cf->factory, user, strlen(user)) ||
-	       sipglue_focus_match(confd_g.cf->factory, user, strlen(user), &n);
+	       sipglue_node_focus_match(confd_g.cf->factory, "*", user,
+					strlen(user), &n);
 }
 
 /* Is identity already in the conference, or being dialled? */

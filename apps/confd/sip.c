@@ -744,13 +744,15 @@ static enum cc_err route(const struct sip_msg *msg, struct leg *l)
 	if (sipglue_factory_match(confd_g.cf->factory, u->p, u->l)) {
 		l->creating = true;
 		l->focus_n = ++confd_g.next_focus;
-	} else if (!sipglue_focus_match(confd_g.cf->factory, u->p, u->l,
-					&l->focus_n) ||
+	} else if (!sipglue_node_focus_match(confd_g.cf->factory,
+					     confd_g.cf->node, u->p, u->l,
+					     &l->focus_n) ||
 		   !cconf_find(l->focus_n)) {
-		return CC_ERR_NOT_FOUND;
+		return CC_ERR_NOT_FOUND; /* another node's tag: not ours */
 	}
-	err = sipglue_focus_uri(confd_g.cf->factory, l->focus_n, l->focus_id,
-				sizeof(l->focus_id));
+	err = sipglue_node_focus_uri(confd_g.cf->factory, confd_g.cf->node,
+				     l->focus_n, l->focus_id,
+				     sizeof(l->focus_id));
 	if (err)
 		return err;
 	l->aliases[0] = confd_g.cf->factory;
@@ -771,8 +773,8 @@ int contact_user_at(const struct sa *dst, enum sip_transp tp,
 	char user[KMSC_MAX_ID];
 	int n;
 
-	if (sipglue_focus_user(confd_g.cf->factory, l->focus_n, user,
-			       sizeof(user)))
+	if (sipglue_node_focus_user(confd_g.cf->factory, confd_g.cf->node,
+				    l->focus_n, user, sizeof(user)))
 		return EINVAL;
 	n = re_snprintf(out, cap,
 			"sip:%s@%J%s>;isfocus\r\nX-Conclave-Focus: <%s", user,
@@ -1021,8 +1023,9 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 	if (cf->rtp_timeout)
 		tmr_start(&confd_g.rtp_tmr, RTP_CHECK_MS, rtp_check, NULL);
 	event_start();
-	confd_log(CONFD_LOG_INFO, "factory %s (focus %s), KMS %s as %s",
-		  cf->factory, "focus<N>", cred->kms_url, cred->identity);
+	confd_log(CONFD_LOG_INFO, "factory %s (focus %s%s%s), KMS %s as %s",
+		  cf->factory, "focus<N>", cf->node[0] ? "-" : "", cf->node,
+		  cred->kms_url, cred->identity);
 	return 0;
 }
 

@@ -157,6 +157,34 @@ CC_MUST_USE enum cc_err sipglue_focus_pattern(const char *factory, char *out,
 bool sipglue_focus_match(const char *factory, const char *user, size_t len,
 			 uint32_t *n);
 
+/* Focus nodes behind a SIP dispatcher (issue 7 §2, docs/DEPLOY.md): a
+ * node tag (1..SIPGLUE_NODE_MAX of [A-Za-z0-9_]) names the node in its
+ * focus URIs, "sip:focus<n>-<node>.<conf>@<realm>", which the KMS
+ * pattern "sip:focus*.<conf>@<realm>" still covers. node NULL or "" is
+ * the untagged form above. */
+#define SIPGLUE_NODE_MAX 32
+
+/** Is node a well-formed node tag? */
+bool sipglue_node_check(const char *node);
+
+/** "sip:focus<n>-<node>.<conf>@<realm>" (untagged if node is NULL/""). */
+CC_MUST_USE enum cc_err sipglue_node_focus_uri(const char *factory,
+					       const char *node, uint32_t n,
+					       char *out, size_t cap);
+
+/** The user part "focus<n>-<node>.<conf>" of that URI. */
+CC_MUST_USE enum cc_err sipglue_node_focus_user(const char *factory,
+						const char *node, uint32_t n,
+						char *out, size_t cap);
+
+/**
+ * sipglue_focus_match for a node: true only for "focus<n>-<node>.<conf>"
+ * (node set) or the untagged "focus<n>.<conf>" (node NULL or ""); node
+ * "*" accepts the untagged form and any well-formed tag.
+ */
+bool sipglue_node_focus_match(const char *factory, const char *node,
+			      const char *user, size_t len, uint32_t *n);
+
 /** Is user (len bytes) the factory's own user part? */
 bool sipglue_factory_match(const char *factory, const char *user, size_t len);
 
