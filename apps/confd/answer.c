@@ -135,7 +135,8 @@ int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
 {
 	static char sdp[SIPGLUE_MAX_SDP];
 	struct sipglue_media media[SIPGLUE_MAX_MEDIA];
-	struct sipglue_sdp_opts o = { .addr = l->laddr,
+	struct sipglue_sdp_opts o = { .addr = confd_media_addr(l->cc->media,
+							       l->laddr),
 				      .sess_id = l->cc->n,
 				      .sess_ver = ++l->sess_ver,
 				      .mikey = mikey,

@@ -115,6 +115,22 @@ void confd_media_stats(const struct confd_media *m, uint64_t *fwd,
 size_t confd_media_silent(const struct confd_media *m, uint64_t before,
 			  conf_mid *out, size_t max);
 
+/* ---- split media plane (media_remote.c, DESIGN.md D10) ------------------
+ * The confd_media_* above dispatch: in-process (media.c, the default) or,
+ * with `media remote HOST:PORT[,...]`, a conclave-mediad over mutual TLS
+ * (one per conference, round-robin). A remote call is a short blocking
+ * request on the control channel. */
+
+/** Config keys media, media_cert, media_ca (main.c); false: bad line. */
+bool confd_media_conf(const char *k, const char *v);
+/** After the config is read: the TLS context for a remote plane; 0 or an
+ *  errno (logged). */
+int confd_media_setup(void);
+/** Close the control connections (after confd_sip_free). */
+void confd_media_close(void);
+/** The address to name in the SDP: a mediad's, or dflt (in-process). */
+const char *confd_media_addr(const struct confd_media *m, const char *dflt);
+
 /* ---- metrics (metrics.c): GET /metrics, GET /healthz ---------------------- */
 
 enum {

@@ -244,6 +244,8 @@ static bool set_key(struct confd_conf *cf, const char *key, const char *v)
 		return set_level(&cf->log_level, v);
 	if (!strcmp(k, "policy"))
 		return set_policy(&cf->policy, v);
+	if (!strncmp(k, "media", 5)) /* media_remote.c */
+		return confd_media_conf(k, v);
 	return false;
 }
 
@@ -381,7 +383,8 @@ int main(int argc, char **argv)
 		kmsc_cred_wipe(&cred);
 		return 1;
 	}
-	rc = confd_metrics_start(cf.metrics) || confd_sip_start(&cf, &cred) ?
+	rc = confd_media_setup() || confd_metrics_start(cf.metrics) ||
+			     confd_sip_start(&cf, &cred) ?
 		     1 :
 		     0;
 	if (!rc) {
@@ -396,6 +399,7 @@ int main(int argc, char **argv)
 		}
 	}
 	confd_sip_free();
+	confd_media_close();
 	confd_metrics_stop();
 	kmsc_cred_wipe(&cred);
 	libre_close();

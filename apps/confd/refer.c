@@ -119,7 +119,8 @@ void dialout_accepted(struct leg *l, const struct conf_act_accept *a)
 					 .supply = keys };
 	struct sipglue_media audio = { "audio", confd_media_port(l->cc->media),
 				       "RTP/SAVP", "0" };
-	struct sipglue_sdp_opts so = { .addr = l->laddr,
+	struct sipglue_sdp_opts so = { .addr = confd_media_addr(l->cc->media,
+								l->laddr),
 				       .sess_id = l->cc->n,
 				       .sess_ver = ++l->sess_ver,
 				       .mikey = xi,
