@@ -8,11 +8,12 @@
  * while it holds our dialog: 200, or 501 when it has no INFO handler
  * (libre's sipsess still checks the dialog first). The focus has lost the
  * dialog when the answer is 481 (RFC 3261 §12.2.2: no such dialog, e.g. a
- * restarted focus) or 408, when the transaction fails (TCP connection
- * refused or reset), or when a probe is still unanswered one interval
- * later (over UDP a dead focus answers nothing: the ICMP port-unreachable
- * never reaches libre's unconnected socket, and the transaction's own
- * timeout is 64*T1 = 32 s).
+ * restarted focus), when the transaction fails (TCP connection refused or
+ * reset), or when LIVE_MISSES probes in a row got a 408 (a proxy on the
+ * way gave up) or no answer within one interval each (over UDP a dead
+ * focus answers nothing: the ICMP port-unreachable never reaches libre's
+ * unconnected socket, and the transaction's own timeout is 64*T1 = 32 s).
+ * One miss alone is a busy moment, not a lost focus.
  *
  * Then the participant says "focus lost: <reason>" once, stops media,
  * records "ended": "focus-lost" in its report and ends with exit status
@@ -37,8 +38,16 @@ static struct {
 	struct tmr tmr, setup;
 	uint64_t sent_at; /* jiffies of the pending probe */
 	unsigned probes;
-	bool answered; /* the first answer was reported */
+	unsigned misses; /* consecutive probes unanswered or 408 */
+	bool answered;   /* the first answer was reported */
 } L;
+
+/* One unanswered probe (or a 408 from a proxy on the way) can be a busy
+ * moment; this many in a row is a lost focus. A 481 or a failed
+ * transaction is final at once. */
+enum {
+	LIVE_MISSES = 3
+};
 
 static void lost(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -75,11 +84,14 @@ static void probe_resp(int err, const struct sip_msg *msg, void *arg)
 	}
 	if (!msg || msg->scode < 200)
 		return;
-	if (msg->scode == 481 || msg->scode == 408) {
+	if (msg->scode == 481 ||
+	    (msg->scode == 408 && ++L.misses >= LIVE_MISSES)) {
 		lost("keepalive INFO answered %u %.*s", msg->scode,
 		     (int)msg->reason.l, msg->reason.p);
 		return;
 	}
+	if (msg->scode != 408)
+		L.misses = 0;
 	if (!L.answered) {
 		L.answered = true;
 		ua_say("keepalive: focus answers INFO with %u", msg->scode);
@@ -107,8 +119,13 @@ static void tick_h(void *arg)
 	if (U.done || U.leaving)
 		return;
 	if (L.probe && tmr_jiffies() - L.sent_at >= U.o.keepalive_ms) {
-		lost("no answer to keepalive INFO in %u ms", U.o.keepalive_ms);
-		return;
+		if (++L.misses >= LIVE_MISSES) {
+			lost("no answer to %u keepalive INFOs in a row, %u ms "
+			     "apart",
+			     L.misses, U.o.keepalive_ms);
+			return;
+		}
+		L.probe = mem_deref(L.probe); /* a late answer is ignored */
 	}
 	if (!L.probe)
 		probe_send();
