@@ -445,7 +445,9 @@ static void rx_h(const struct sa *src, struct mbuf *mb, void *arg)
 
 	(void)src;
 	(void)arg;
-	if (!U.mm || U.done)
+	/* after our BYE we are out: packets still in flight to us are not
+	 * counted (our keys may already be retired) */
+	if (!U.mm || U.done || U.leaving)
 		return;
 	U.rx++;
 	if (media_srtp_mki(U.profile, mbuf_buf(mb), mbuf_get_left(mb), &mki) !=
