@@ -113,6 +113,25 @@ static void usage(FILE *f)
 		   "Prints key=value lines\n"
 		   "                    (storm.*) and one 'member I ID "
 		   "mki=0x...' line each\n"
+		   "  --scale           instead: issue 7 §5, one run: joins/s "
+		   "and rekey times\n"
+		   "                    with 1 confd node direct, 1 node "
+		   "behind Kamailio, then\n"
+		   "                    2 nodes (`node n1`, `node n2`) behind "
+		   "Kamailio\n"
+		   "                    (etc/kamailio-dispatch.cfg); "
+		   "conferences created through\n"
+		   "                    it, the joins spread over them; the "
+		   "efficiency\n"
+		   "                    2-node rate / (2 x 1-node rate)\n"
+		   "  --confs N         --scale: conferences per phase "
+		   "(default 4, max 5)\n"
+		   "  --scale-members N --scale: joiners per conference, the "
+		   "rekey size\n"
+		   "                    (default 1000)\n"
+		   "  --dispatch-cfg F  --scale: (default "
+		   "etc/kamailio-dispatch.cfg near the\n"
+		   "                    binary or in the current directory)\n"
 		   "  --storm-window S  every join done within S s (default "
 		   "2; reported)\n"
 		   "  --storm-spread S  INVITEs over S s (default 3/4 of the "
@@ -158,6 +177,8 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 			o->no_media = true;
 		else if (!strcmp(a, "--no-kamailio"))
 			o->no_kamailio = true;
+		else if (!strcmp(a, "--scale"))
+			o->scale = true;
 		else if (!v)
 			goto bad;
 		else if (i++, !strcmp(a, "--members")) {
@@ -198,6 +219,12 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 			o->confd = v;
 		else if (!strcmp(a, "--storm"))
 			o->storm = (unsigned)atoi(v);
+		else if (!strcmp(a, "--confs"))
+			o->scale_confs = (unsigned)atoi(v);
+		else if (!strcmp(a, "--scale-members"))
+			o->scale_members = (unsigned)atoi(v);
+		else if (!strcmp(a, "--dispatch-cfg"))
+			o->dispatch_cfg = v;
 		else if (!strcmp(a, "--storm-window"))
 			o->storm_window = atof(v);
 		else if (!strcmp(a, "--storm-spread"))
@@ -213,7 +240,10 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 	    o->pps > 1000 || o->storm > 20000 || o->storm_window <= 0 ||
 	    o->storm_spread < 0 || o->sdes > BCD_SDES_MAX ||
 	    (o->only_media && (o->no_media || o->storm || o->only_joins)) ||
-	    (o->only_joins && o->storm))
+	    (o->only_joins && o->storm) || o->scale_confs < 1 ||
+	    o->scale_confs > BCD_SCALE_CONFS_MAX || o->scale_members < 1 ||
+	    o->scale_members > 20000 ||
+	    (o->scale && (o->storm || o->only_media || o->only_joins)))
 		goto bad;
 	if (o->storm_spread == 0)
 		o->storm_spread = o->storm_window * 0.75;
@@ -366,6 +396,8 @@ static int run_all(struct bcd_main *m)
 		(long)m->e.kmsd, m->e.url, (long)m->e.confd, m->e.sip_port);
 	if (m->o.storm)
 		return run_storm(m);
+	if (m->o.scale)
+		return bcd_scale_run(m->l, &m->e, &m->o, &m->h);
 	rc = m->o.only_media ? 0 : run_conf(m);
 	if (!rc && !m->o.no_media && !m->o.only_joins)
 		rc = run_media(m);
@@ -405,6 +437,8 @@ int bench_confd(int argc, char **argv)
 	m.o.sipp_rate = 20000;
 	m.o.storm_window = 2;
 	m.o.sdes = BCD_SDES_DEFAULT;
+	m.o.scale_confs = 4;
+	m.o.scale_members = 1000;
 	rc = parse(argc, argv, &m.o);
 	if (rc >= 0)
 		return rc;

@@ -32,6 +32,8 @@ enum {
 	BCD_ROUNDS_MAX = 15,     /* --inproc-rounds */
 	BCD_SDES_DEFAULT = 1000, /* --sdes: SDES joins after the KMS joins */
 	BCD_SDES_MAX = 20000,
+	BCD_MAX_CONFS = 16, /* conferences of the load (--scale: 3 phases) */
+	BCD_SCALE_CONFS_MAX = 5,
 };
 
 struct bcd_opts {
@@ -55,6 +57,12 @@ struct bcd_opts {
 	unsigned storm;      /* joiners (0: the benchmark) */
 	double storm_window; /* s: every join done within it */
 	double storm_spread; /* s: INVITEs sent evenly over it */
+	/* --scale (issue 7 §5): 1 confd node direct, 1 node behind
+	 * Kamailio, 2 nodes behind Kamailio (etc/kamailio-dispatch.cfg) */
+	bool scale;
+	unsigned scale_confs;   /* conferences per phase */
+	unsigned scale_members; /* joiners per conference = rekey size */
+	const char *dispatch_cfg;
 };
 
 /* Children and files (bench_confd_env.c). */
@@ -67,6 +75,11 @@ struct bcd_env {
 	struct kmsc_cred owner;        /* the creator */
 	struct kmsc_cred ids[BCD_IDS]; /* members (shared by joiners) */
 	char url[128];                 /* KMS URL */
+	/* --scale: node 2 (confd2.log), Kamailio, their ports; the log the
+	 * rekey reads ("" = confd.log) */
+	pid_t confd2, kam;
+	int node_port[2], kam_port;
+	char rk_log[16];
 };
 
 /* Latencies in 1 us buckets. */
@@ -200,6 +213,10 @@ double bcd_confd_span_ms(const struct bcd_env *e, long from, const char *a,
  * the offset on. */
 void bcd_confd_epochs(const struct bcd_env *e, long from, struct bcd_epochs *r);
 void bcd_show_log(const struct bcd_env *e, const char *name);
+/* confd node k (0: confd.conf/.log, untagged; 1, 2: `node nK`, logs
+ * confd.log, confd2.log) on UDP port. */
+int bcd_start_node(struct bcd_env *e, const struct bcd_opts *o, unsigned k,
+		   int port, pid_t *pid);
 
 /* ---- bench_confd_report.c: histograms ---- */
 bool bcd_hist_init(struct bcd_hist *h);
@@ -229,6 +246,10 @@ int bcd_prepare(struct bcd_load *l, unsigned conf, size_t n, bool rtp);
 /* Join every prepared joiner of conf, o->conc in flight (timed). */
 int bcd_join(struct bcd_load *l, unsigned conf, struct bcd_hist *h,
 	     struct bcd_join_res *r);
+/* The same over n conferences at once, the joins taken from them in
+ * turn (--scale). */
+int bcd_join_multi(struct bcd_load *l, const unsigned *confs, unsigned n,
+		   struct bcd_hist *h, struct bcd_join_res *r);
 /* The newest member of conf leaves (BYE); wait for every other member
  * to answer its re-INVITE. */
 int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r);
@@ -268,6 +289,11 @@ int bcd_media_run(struct bcd_load *l, const struct bcd_env *e,
 /* ---- bench_confd_sip.c: Kamailio + sipp ---- */
 void bcd_sip_baseline(const struct bcd_env *e, const struct bcd_opts *o,
 		      struct bcd_sip_res *r);
+
+/* ---- bench_confd_scale.c: --scale ---- */
+int bcd_scale_run(struct bcd_load *l, struct bcd_env *e,
+		  const struct bcd_opts *o, struct bcd_hist *h);
+void bcd_scale_stop(struct bcd_env *e);
 
 /* ---- bench_confd_report.c ---- */
 void bcd_report_text(FILE *f, const struct bcd_opts *o,

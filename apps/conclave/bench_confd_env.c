@@ -214,6 +214,9 @@ pid_t bcd_spawn(const struct bcd_env *e, const char *const *argv,
 	int fd;
 
 	bcd_path(e, log, p, sizeof(p));
+	/* a previous child's log (--scale) must not be read as this one's */
+	if (unlink(p) && errno != ENOENT)
+		return 0;
 	pid = fork();
 	if (pid < 0)
 		return 0;
@@ -370,14 +373,10 @@ static int start_kmsd(struct bcd_env *e, const struct bcd_opts *o)
 static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 		       const struct kmsc_cred *focus)
 {
-	char conf[PATH_MAX + 16], cred[PATH_MAX + 16], rest[64];
+	char cred[PATH_MAX + 16];
 	char text[8192], hex[2 * KMSC_MAX_PSK + 1];
-	const char *argv[] = { o->confd, "--config", conf, NULL };
-	const char *sdes_cfg = "sdes_insecure yes\nsdes_allow *\n";
-	bool sdes = o->sdes && !o->storm && !o->only_media;
 	size_t i;
 
-	bcd_path(e, "confd.conf", conf, sizeof(conf));
 	bcd_path(e, "confd.cred", cred, sizeof(cred));
 	for (i = 0; i < focus->psk_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", focus->psk[i]);
@@ -392,29 +391,52 @@ static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 	}
 	cc_wipe(text, sizeof(text));
 	e->sip_port = bcd_free_port();
+	return bcd_start_node(e, o, 0, e->sip_port, &e->confd);
+}
+
+int bcd_start_node(struct bcd_env *e, const struct bcd_opts *o, unsigned k,
+		   int port, pid_t *pid)
+{
+	char conf[PATH_MAX + 64], cred[PATH_MAX + 64], rest[64], text[8192],
+		node[32], name[32], log[32];
+	const char *argv[] = { o->confd, "--config", conf, NULL };
+	const char *sdes_cfg = "sdes_insecure yes\nsdes_allow *\n";
+	bool sdes = o->sdes && !o->storm && !o->only_media && !o->scale;
+
+	snprintf(name, sizeof(name), "confd.conf");
+	snprintf(log, sizeof(log), "confd.log");
+	node[0] = '\0';
+	if (k > 1) {
+		snprintf(name, sizeof(name), "confd%u.conf", k);
+		snprintf(log, sizeof(log), "confd%u.log", k);
+	}
+	if (k)
+		snprintf(node, sizeof(node), "node n%u\n", k);
+	bcd_path(e, name, conf, sizeof(conf));
+	bcd_path(e, "confd.cred", cred, sizeof(cred));
 	/* the storm: every join rekeys, at most one rekey start a second;
 	 * most members only listen, so no RTP timeout. SDES joins: over
 	 * UDP (TEST ONLY: production requires SIP over TLS), any identity
 	 * of the conference's allowed set */
 	snprintf(text, sizeof(text),
 		 "udp 127.0.0.1:%d\ntcp off\nfactory " BCD_FACTORY "\n"
-		 "credential %s\nidle_timeout 600\nrtp_timeout 0\n"
+		 "%scredential %s\nidle_timeout 600\nrtp_timeout 0\n"
 		 "log_level info\n"
 		 "replay_capacity 1048576\n"
 		 "policy rekey-on=%s\npolicy min-rekey-interval=%d\n"
 		 "policy grace=%s\npolicy ack-deadline=%s\n"
 		 "policy max-members=%u\n%s",
-		 e->sip_port, cred, o->storm ? "join,leave" : "leave",
+		 port, node, cred, o->storm ? "join,leave" : "leave",
 		 o->storm ? BCD_STORM_MIN_REKEY_MS : 0, o->storm ? "1s" : "2s",
 		 o->storm ? "5s" : "20s", CONF_MEMBERS_LIMIT,
 		 sdes ? sdes_cfg : "");
-	if (e->sip_port <= 0 || !write_file(conf, text))
+	if (port <= 0 || !write_file(conf, text))
 		return -1;
-	e->confd = bcd_spawn(e, argv, "confd.log");
-	if (!e->confd || !wait_log(e, "confd.log", e->confd,
-				   "listening sip UDP ", rest, sizeof(rest))) {
+	*pid = bcd_spawn(e, argv, log);
+	if (!*pid ||
+	    !wait_log(e, log, *pid, "listening sip UDP ", rest, sizeof(rest))) {
 		fprintf(stderr, "bench confd: conclave-confd did not start\n");
-		bcd_show_log(e, "confd.log");
+		bcd_show_log(e, log);
 		return -1;
 	}
 	return 0;
@@ -451,6 +473,7 @@ void bcd_env_stop(struct bcd_env *e)
 {
 	/* confd would BYE thousands of members nobody answers any more:
 	 * a short grace, then SIGKILL */
+	bcd_scale_stop(e);
 	bcd_stop_child(&e->confd, 300);
 	bcd_stop_child(&e->kmsd, 3000);
 }
@@ -476,7 +499,8 @@ double bcd_confd_span_ms(const struct bcd_env *e, long from, const char *a,
 	char *line, *next;
 	size_t n;
 
-	n = read_log(e, "confd.log", from, buf, sizeof(buf));
+	n = read_log(e, e->rk_log[0] ? e->rk_log : "confd.log", from, buf,
+		     sizeof(buf));
 	for (line = buf; n && line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)

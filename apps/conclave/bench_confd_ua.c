@@ -81,9 +81,12 @@ struct bcd_load {
 	struct stack **stacks;
 	size_t nstacks;
 	struct kmsc_httpc *httpc;
-	struct conf_s c[2];
+	struct conf_s c[BCD_MAX_CONFS];
 	/* the phase being run */
 	struct conf_s *cur;
+	/* bcd_join_multi: its conferences, the next UA of each, turn */
+	unsigned mc[BCD_MAX_CONFS], nmc, mc_turn;
+	size_t mc_next[BCD_MAX_CONFS];
 	size_t next, in_flight, from;
 	struct bcd_hist *h;
 	uint64_t ok, fail;
@@ -231,7 +234,7 @@ void bcd_load_free(struct bcd_load *l)
 
 	if (!l)
 		return;
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < BCD_MAX_CONFS; k++) {
 		for (i = 0; i < l->c[k].n; i++)
 			ua_free(l->c[k].m[i]);
 		free(l->c[k].m);
@@ -614,9 +617,45 @@ static int start_join(struct bcd_load *l, struct ua *u)
 	return err ? -1 : 0;
 }
 
+/* bcd_join_multi: the next READY UA, the conferences in turn; NULL when
+ * every conference is done. */
+static struct ua *multi_next(struct bcd_load *l)
+{
+	unsigned tries;
+
+	for (tries = 0; tries < l->nmc; tries++) {
+		unsigned k = l->mc_turn++ % l->nmc;
+		struct conf_s *c = &l->c[l->mc[k]];
+
+		while (l->mc_next[k] < c->n) {
+			struct ua *u = c->m[l->mc_next[k]++];
+
+			if (u->state == UA_READY)
+				return u;
+		}
+	}
+	return NULL;
+}
+
 static void join_next(struct bcd_load *l)
 {
 	struct conf_s *c = l->cur;
+
+	if (l->nmc) {
+		struct ua *u = NULL;
+
+		while (l->in_flight < l->o->conc && (u = multi_next(l))) {
+			if (start_join(l, u)) {
+				u->state = UA_FAILED;
+				l->fail++;
+				continue;
+			}
+			l->in_flight++;
+		}
+		if (!l->in_flight && !u)
+			re_cancel();
+		return;
+	}
 
 	/* paced (the storm): storm_tick starts the joins */
 	while (!l->paced && l->in_flight < l->o->conc && l->next < c->n) {
@@ -645,32 +684,69 @@ static size_t first_ready(const struct conf_s *c)
 	return i;
 }
 
-int bcd_join(struct bcd_load *l, unsigned conf, struct bcd_hist *h,
-	     struct bcd_join_res *r)
+/* confd's CPU, both nodes with --scale. */
+static double confd_cpu(const struct bcd_env *e)
 {
-	struct conf_s *c = &l->c[conf];
-	double k0 = bcd_cpu_of(l->e->kmsd), c0 = bcd_cpu_of(l->e->confd);
+	double c = e->confd ? bcd_cpu_of(e->confd) : 0;
+
+	return c + (e->confd2 ? bcd_cpu_of(e->confd2) : 0);
+}
+
+static int join_run(struct bcd_load *l, struct bcd_hist *h,
+		    struct bcd_join_res *r)
+{
+	double k0 = bcd_cpu_of(l->e->kmsd), c0 = confd_cpu(l->e);
 	double s0 = bcd_cpu_of((long)getpid());
 	uint64_t t0 = bcd_mono_ns();
 
-	l->cur = c;
-	l->next = first_ready(c);
 	l->in_flight = 0;
 	l->ok = l->fail = 0;
 	l->h = h;
 	join_next(l);
-	if (l->in_flight && run_loop(l))
+	if (l->in_flight && run_loop(l)) {
+		l->nmc = 0;
 		return -1;
+	}
+	l->nmc = 0;
 	if (r) {
 		r->wall_s += (double)(bcd_mono_ns() - t0) / 1e9;
 		r->ok += l->ok;
 		r->fail += l->fail;
 		r->kmsd_cpu_s += bcd_cpu_of(l->e->kmsd) - k0;
-		r->confd_cpu_s += bcd_cpu_of(l->e->confd) - c0;
+		r->confd_cpu_s += confd_cpu(l->e) - c0;
 		r->load_cpu_s += bcd_cpu_of((long)getpid()) - s0;
 	}
 	l->h = NULL;
 	return l->fail && !l->ok ? -1 : 0;
+}
+
+int bcd_join(struct bcd_load *l, unsigned conf, struct bcd_hist *h,
+	     struct bcd_join_res *r)
+{
+	struct conf_s *c = &l->c[conf];
+
+	l->cur = c;
+	l->next = first_ready(c);
+	l->nmc = 0;
+	return join_run(l, h, r);
+}
+
+int bcd_join_multi(struct bcd_load *l, const unsigned *confs, unsigned n,
+		   struct bcd_hist *h, struct bcd_join_res *r)
+{
+	unsigned k;
+
+	if (!n || n > BCD_MAX_CONFS)
+		return -1;
+	for (k = 0; k < n; k++) {
+		l->mc[k] = confs[k];
+		l->mc_next[k] = first_ready(&l->c[confs[k]]);
+	}
+	l->cur = &l->c[confs[0]];
+	l->next = l->cur->n; /* unused while nmc */
+	l->mc_turn = 0;
+	l->nmc = n;
+	return join_run(l, h, r);
 }
 
 int bcd_create(struct bcd_load *l, unsigned conf, bool rtp)
@@ -728,7 +804,10 @@ int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r)
 	l->rk_answers = 0;
 	l->rk_want = members - 1;
 	l->rk_on = true;
-	off = bcd_log_size(l->e, "confd.log");
+	/* --scale: the node of the conference (its focus URI's tag) */
+	snprintf(l->e->rk_log, sizeof(l->e->rk_log), "%s",
+		 strstr(c->focus, "-n2.") ? "confd2.log" : "confd.log");
+	off = bcd_log_size(l->e, l->e->rk_log);
 	t0 = bcd_mono_ns();
 	leaver->sess = mem_deref(leaver->sess); /* BYE */
 	leaver->state = UA_GONE;

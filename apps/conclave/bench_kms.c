@@ -29,6 +29,7 @@
 
 #include <openssl/crypto.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,12 +71,27 @@ static void usage(FILE *f)
 		"  --users N         users in the store (default 1000)\n"
 		"  --no-http         only the in-process run (for profiling "
 		"it)\n"
+		"  --store SPEC      kmsd's store: postgresql:CONNINFO (an "
+		"empty database,\n"
+		"                    e.g. from scripts/pg.sh start); default "
+		"sqlite in the temp dir\n"
+		"  --replicas N      kmsd replicas on the store, the "
+		"connections split over\n"
+		"                    them (default 1, max %d)\n"
+		"  --scale CONNINFO  issue 7 §5, one run: SQLite, 1 kmsd on "
+		"PostgreSQL\n"
+		"                    (CONNINFO, an empty database), then "
+		"--replicas (default 2)\n"
+		"                    on it; pairs/s each and the efficiency "
+		"N-replica rate /\n"
+		"                    (N x 1-replica rate). No in-process "
+		"run\n"
 		"  --keep            keep the temp dir (store, kmsd log)\n"
 		"  --json            one JSON object on stdout\n"
 		"Progress goes to stderr, once a second.\n"
 		"Goal (issue 3 §7): >= 10,000 pairs/s, p99 < 5 ms, daemon RSS "
 		"flat.\n",
-		BK_MAX_CONNS);
+		BK_MAX_CONNS, BK_MAX_REPLICAS);
 }
 
 static bool num(const char *s, double lo, double hi, double *out)
@@ -149,6 +165,15 @@ static int parse(int argc, char **argv, struct bk_opts *o)
 			o->inproc_s = x;
 		else if (!strcmp(a, "--users") && num(v, 2, 1e6, &x))
 			o->users = (unsigned)x;
+		else if (!strcmp(a, "--store") && v &&
+			 (!strncmp(v, "postgresql:", 11) ||
+			  !strncmp(v, "sqlite:", 7)))
+			o->store = v;
+		else if (!strcmp(a, "--replicas") &&
+			 num(v, 1, BK_MAX_REPLICAS, &x))
+			o->replicas = (unsigned)x;
+		else if (!strcmp(a, "--scale") && v && *v)
+			o->scale = v;
 		else {
 			fprintf(stderr,
 				"bench kms: bad option or value: %s %s\n", a,
@@ -156,6 +181,17 @@ static int parse(int argc, char **argv, struct bk_opts *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if ((o->url || o->no_http) &&
+	    (o->store || o->scale || o->replicas > 1)) {
+		fprintf(stderr, "bench kms: --store, --replicas and --scale "
+				"start their own kmsd\n");
+		return 2;
+	}
+	if (o->replicas > 1 && !o->store && !o->scale) {
+		fprintf(stderr, "bench kms: --replicas needs a shared store "
+				"(--store postgresql:... or --scale)\n");
+		return 2;
 	}
 	if (o->url && (!o->cred || !o->res_cred)) {
 		fprintf(stderr, "bench kms: --url needs --cred and "
@@ -244,6 +280,10 @@ static int setup_dir(struct bk_env *e, const struct bk_opts *o,
 	err = err ? err : kms_master_key_load(p, e->master);
 	if (!err && !o->url && !o->no_http) {
 		bench_kms_path_in(e, "kms.db", p, sizeof(p));
+		if (o->store && strncmp(o->store, "sqlite:", 7))
+			snprintf(p, sizeof(p), "%s", o->store);
+		else if (o->store)
+			snprintf(p, sizeof(p), "%s", o->store + 7);
 		err = bench_kms_make_store(p, e->master, pt, np, o->users);
 	}
 	if (!err && o->inproc_s > 0) {
@@ -265,8 +305,79 @@ struct bk_main {
 	size_t np, nnet;
 	struct bk_load l;
 	struct bk_stats in;
+	struct bk_env rep[BK_MAX_REPLICAS - 1]; /* replicas 2.. */
 	char kmsd[PATH_MAX], host[64], path[256];
+	char pgspec[1024];
 };
+
+/* A copy of the master key file for a replica's dir. */
+static int copy_file(const char *from, const char *to)
+{
+	uint8_t buf[4096];
+	size_t n;
+	FILE *f = fopen(from, "rb"), *t;
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	t = fopen(to, "wb");
+	if (t) {
+		rc = fwrite(buf, 1, n, t) == n ? 0 : -1;
+		rc = fclose(t) || rc ? -1 : 0;
+		if (!rc)
+			rc = chmod(to, 0600);
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
+}
+
+/* kmsd on db (NULL: the temp dir's SQLite), then replicas 2..N, each in
+ * a dir of its own under the temp dir (its config, log, master key). */
+static int start_kmsds(struct bk_main *m, const char *db, unsigned replicas)
+{
+	struct bk_load *l = &m->l;
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+	unsigned i;
+
+	m->e.db = db;
+	if (bench_kms_kmsd_start(&m->e, &m->o))
+		return 1;
+	l->port = m->e.port;
+	l->pid = m->e.pid;
+	l->nrep = 0;
+	for (i = 0; i + 1 < replicas; i++) {
+		struct bk_env *r = &m->rep[i];
+
+		memset(r, 0, sizeof(*r));
+		snprintf(r->dir, sizeof(r->dir), "%.*s/r%u", PATH_MAX - 16,
+			 m->e.dir, i + 2);
+		bench_kms_path_in(&m->e, "master.key", from, sizeof(from));
+		bench_kms_path_in(r, "master.key", to, sizeof(to));
+		r->db = db;
+		if ((mkdir(r->dir, 0700) && errno != EEXIST) ||
+		    copy_file(from, to) || bench_kms_kmsd_start(r, &m->o)) {
+			fprintf(stderr, "bench kms: replica %u did not start\n",
+				i + 2);
+			bench_kms_show_log(r);
+			return 1;
+		}
+		l->rport[i] = r->port;
+		l->rpid[i] = r->pid;
+		l->nrep++;
+	}
+	return 0;
+}
+
+static void stop_kmsds(struct bk_main *m)
+{
+	size_t i;
+
+	for (i = 0; i < BK_MAX_REPLICAS - 1; i++)
+		bench_kms_kmsd_stop(&m->rep[i]);
+	bench_kms_kmsd_stop(&m->e);
+}
 
 static int run_http(struct bk_main *m)
 {
@@ -282,12 +393,10 @@ static int run_http(struct bk_main *m)
 		}
 		l->pid = o->kmsd_pid;
 	} else {
-		if (bench_kms_kmsd_start(&m->e, o))
+		if (start_kmsds(m, o->store, o->replicas))
 			return 1;
 		snprintf(m->host, sizeof(m->host), "%s", m->e.host);
 		snprintf(m->path, sizeof(m->path), "/mikey");
-		l->port = m->e.port;
-		l->pid = m->e.pid;
 	}
 	l->o = o;
 	l->host = m->host;
@@ -295,10 +404,130 @@ static int run_http(struct bk_main *m)
 	l->nc = o->conns;
 	l->env.rand = kmsc_rand_system;
 	fprintf(stderr,
-		"bench kms: %u connections to http://%s:%d%s (kmsd pid %ld)\n",
-		l->nc, l->host, l->port, l->path, l->pid);
+		"bench kms: %u connections to http://%s:%d%s (kmsd pid %ld, "
+		"%u more replica(s), store %s)\n",
+		l->nc, l->host, l->port, l->path, l->pid, l->nrep,
+		o->store && !strncmp(o->store, "postgresql:", 11) ? "postgresq"
+								    "l" :
+								    "sqlite");
 	if (bench_kms_load_open(l, m->net, m->nnet) || bench_kms_load_run(l))
 		return 1;
+	return 0;
+}
+
+/* One phase of --scale. */
+struct bk_phase {
+	const char *what;
+	double rate, p50_ms, p99_ms, kcpu_s, lcpu_s;
+	uint64_t pairs, errors;
+	unsigned replicas;
+};
+
+static int scale_phase(struct bk_main *m, struct bk_phase *ph,
+		       const char *store, unsigned replicas)
+{
+	struct bk_opts *o = &m->o;
+	struct bk_load *l = &m->l;
+	int rc;
+
+	bench_kms_load_free(l);
+	memset(l, 0, sizeof(*l));
+	l->ep = -1;
+	o->store = store;
+	fprintf(stderr, "bench kms: --scale: %s\n", ph->what);
+	rc = run_http(m);
+	if (!rc) {
+		ph->replicas = replicas;
+		ph->pairs = l->s.pairs;
+		ph->errors = bench_kms_stats_errors(&l->s);
+		ph->rate = l->s.wall_s > 0 ? (double)l->s.pairs / l->s.wall_s :
+					     0;
+		ph->p50_ms = bench_kms_hist_q(&l->s.pair, 0.5) / 1e3;
+		ph->p99_ms = bench_kms_hist_q(&l->s.pair, 0.99) / 1e3;
+		ph->kcpu_s = l->kcpu0 >= 0 && l->kcpu1 >= 0 ?
+				     l->kcpu1 - l->kcpu0 :
+				     -1;
+		ph->lcpu_s = l->s.cpu_s;
+	}
+	stop_kmsds(m);
+	return rc;
+}
+
+/* --scale: SQLite, 1 kmsd on PostgreSQL, N replicas on it. */
+static int run_scale(struct bk_main *m)
+{
+	struct bk_opts *o = &m->o;
+	struct bk_phase ph[3] = { { .what = "sqlite, 1 kmsd" },
+				  { .what = "postgresql, 1 kmsd" },
+				  { .what = "postgresql, replicas" } };
+	unsigned reps = o->replicas > 1 ? o->replicas : 2, n[3] = { 1, 1, 0 };
+	double eff, eff_sq, loadavg[3] = { -1, -1, -1 };
+	size_t i;
+	int rc;
+
+	n[2] = reps;
+	if (!strncmp(o->scale, "postgresql:", 11))
+		snprintf(m->pgspec, sizeof(m->pgspec), "%s", o->scale);
+	else
+		snprintf(m->pgspec, sizeof(m->pgspec), "postgresql:%s",
+			 o->scale);
+	fprintf(stderr, "bench kms: --scale: the PostgreSQL store\n");
+	if (bench_kms_make_store(m->pgspec, m->e.master, m->pt, m->np,
+				 o->users)) {
+		fprintf(stderr,
+			"bench kms: cannot make the store on %s (an "
+			"empty database?)\n",
+			o->scale);
+		return 1;
+	}
+	for (i = 0; i < 3; i++) {
+		o->replicas = n[i];
+		rc = scale_phase(m, &ph[i], i ? m->pgspec : NULL, n[i]);
+		if (rc)
+			return rc;
+	}
+	if (getloadavg(loadavg, 3) < 0)
+		loadavg[0] = loadavg[1] = loadavg[2] = -1;
+	eff = ph[1].rate > 0 ? ph[2].rate / (reps * ph[1].rate) : 0;
+	eff_sq = ph[0].rate > 0 ? ph[2].rate / (reps * ph[0].rate) : 0;
+	if (o->json) {
+		printf("{\"scale\":[");
+		for (i = 0; i < 3; i++)
+			printf("%s{\"store\":\"%s\",\"replicas\":%u,"
+			       "\"pairs\":%llu,\"errors\":%llu,"
+			       "\"pairs_per_s\":%.1f,\"p50_ms\":%.3f,"
+			       "\"p99_ms\":%.3f,\"kmsd_cpu_s\":%.2f,"
+			       "\"load_cpu_s\":%.2f}",
+			       i ? "," : "", i ? "postgresql" : "sqlite",
+			       ph[i].replicas, (unsigned long long)ph[i].pairs,
+			       (unsigned long long)ph[i].errors, ph[i].rate,
+			       ph[i].p50_ms, ph[i].p99_ms, ph[i].kcpu_s,
+			       ph[i].lcpu_s);
+		printf("],\"conns\":%u,\"seconds\":%.1f,"
+		       "\"efficiency\":%.3f,\"efficiency_vs_sqlite\":%.3f,"
+		       "\"cpus\":%ld,\"loadavg\":[%.2f,%.2f,%.2f]}\n",
+		       o->conns, o->seconds, eff, eff_sq,
+		       sysconf(_SC_NPROCESSORS_ONLN), loadavg[0], loadavg[1],
+		       loadavg[2]);
+		return 0;
+	}
+	printf("KMS replicas (issue 7 §5): %u connections, %.0f s each, "
+	       "%ld CPU(s)\n",
+	       o->conns, o->seconds, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("  %-22s %10s %8s %8s %8s %10s %9s\n", "store", "pairs/s",
+	       "p50 ms", "p99 ms", "errors", "kmsd cpu", "load cpu");
+	for (i = 0; i < 3; i++)
+		printf("  %-12s %u kmsd%s %10.0f %8.2f %8.2f %8llu %9.1fs "
+		       "%8.1fs\n",
+		       i ? "postgresql" : "sqlite", ph[i].replicas,
+		       ph[i].replicas > 1 ? "s" : " ", ph[i].rate, ph[i].p50_ms,
+		       ph[i].p99_ms, (unsigned long long)ph[i].errors,
+		       ph[i].kcpu_s, ph[i].lcpu_s);
+	printf("  efficiency: %u replicas / (%u x 1 on postgresql) = %.2f; "
+	       "against sqlite %.2f\n",
+	       reps, reps, eff, eff_sq);
+	printf("  load average after the run: %.2f %.2f %.2f\n", loadavg[0],
+	       loadavg[1], loadavg[2]);
 	return 0;
 }
 
@@ -326,6 +555,8 @@ static int run_all(struct bk_main *m)
 		}
 		bench_kms_party_wire(m->net);
 	}
+	if (o->scale)
+		return run_scale(m);
 	if (o->inproc_s > 0) {
 		fprintf(stderr, "bench kms: in-process limit, %.1f s\n",
 			o->inproc_s);
@@ -354,6 +585,7 @@ static int run_all(struct bk_main *m)
 int bench_kms(int argc, char **argv)
 {
 	static struct bk_main m;
+	size_t i;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
@@ -362,10 +594,13 @@ int bench_kms(int argc, char **argv)
 	m.o.warmup = 1;
 	m.o.inproc_s = 3;
 	m.o.users = 1000;
+	m.o.replicas = 1;
 	m.l.ep = -1;
 	rc = parse(argc, argv, &m.o);
 	if (rc >= 0)
 		return rc;
+	if (m.o.scale)
+		m.o.inproc_s = 0;
 	if (!m.o.url && !m.o.no_http && !m.o.kmsd) {
 		if (!default_kmsd(m.kmsd, sizeof(m.kmsd))) {
 			fprintf(stderr, "bench kms: no conclave-kmsd next to "
@@ -384,13 +619,17 @@ int bench_kms(int argc, char **argv)
 	bench_kms_hist_free(&m.in.pair);
 	bench_kms_hist_free(&m.in.req);
 	bench_kms_hist_free(&m.in.res);
-	bench_kms_kmsd_stop(&m.e);
+	stop_kmsds(&m);
 	if (rc && m.e.have_dir && !m.o.url)
 		bench_kms_show_log(&m.e);
-	if (m.o.keep && m.e.have_dir)
+	if (m.o.keep && m.e.have_dir) {
 		fprintf(stderr, "bench kms: kept %s\n", m.e.dir);
-	else
+	} else {
+		for (i = 0; i < BK_MAX_REPLICAS - 1; i++)
+			if (m.rep[i].dir[0])
+				bench_rm_dir(m.rep[i].dir); /* r2.. first */
 		bench_kms_rm_dir(&m.e);
+	}
 	if (m.pt)
 		OPENSSL_cleanse(m.pt, m.np * sizeof(*m.pt));
 	if (m.net && m.net != m.pt) {

@@ -30,6 +30,7 @@ enum {
 	BK_MAX_ARGS = 32,
 	BK_PSK_LEN = 16,
 	BK_REPLAY_CAP = 1048576, /* kmsd's default replay_capacity */
+	BK_MAX_REPLICAS = 4,
 };
 
 /* ---- options ---------------------------------------------------------- */
@@ -49,6 +50,13 @@ struct bk_opts {
 	const char *kargs[BK_MAX_ARGS]; /* --kmsd-arg: extra daemon flags */
 	size_t nkargs;
 	bool json, keep, rss_run, no_http;
+	/* issue 7 §5: the store kmsd runs on ("sqlite:" in the temp dir by
+	 * default, or postgresql:CONNINFO, an empty database), the kmsd
+	 * replicas on it (the connections split over them), and --scale
+	 * CONNINFO: SQLite, 1 kmsd on PostgreSQL, --replicas on it, one run */
+	const char *store;
+	unsigned replicas;
+	const char *scale;
 };
 
 /* Latencies in 1 us buckets (bench_kms_stats.c). */
@@ -99,6 +107,7 @@ struct bk_env {
 	char host[64];
 	int port;
 	uint8_t master[KMS_MASTER_KEY_LEN];
+	const char *db; /* the daemon's --db; NULL: sqlite:DIR/kms.db */
 };
 
 enum bk_stage {
@@ -127,6 +136,10 @@ struct bk_load {
 	const char *host, *path;
 	int port, ep;
 	long pid; /* the daemon, for /proc; 0 if unknown */
+	/* more replicas: connection i goes to replica i % (1 + nrep) */
+	int rport[BK_MAX_REPLICAS];
+	long rpid[BK_MAX_REPLICAS];
+	unsigned nrep;
 	struct bk_conn *c;
 	unsigned nc;
 	struct kmsc_env env;

@@ -121,7 +121,10 @@ static void kmsd_exec(const struct bk_env *e, const char *bin,
 	size_t n = 0, i;
 	int fd;
 
-	snprintf(db, sizeof(db), "sqlite:%s/kms.db", e->dir);
+	if (e->db)
+		snprintf(db, sizeof(db), "%s", e->db);
+	else
+		snprintf(db, sizeof(db), "sqlite:%s/kms.db", e->dir);
 	bench_kms_path_in(e, "master.key", key, sizeof(key));
 	bench_kms_path_in(e, "kmsd.conf", conf, sizeof(conf));
 	bench_kms_path_in(e, "kmsd.log", log, sizeof(log));
@@ -196,13 +199,17 @@ static size_t count_str(const char *hay, const char *needle)
  */
 int bench_kms_kmsd_start(struct bk_env *e, const struct bk_opts *o)
 {
-	char conf[PATH_MAX + 16], rest[64], *colon;
+	char conf[PATH_MAX + 16], log[PATH_MAX + 16], rest[64], *colon;
 	static char buf[65536];
 	size_t before;
 	int i;
 
 	bench_kms_path_in(e, "kmsd.conf", conf, sizeof(conf));
 	if (!write_file(conf, "log_level info\n"))
+		return -1;
+	/* a previous daemon's log (--scale) must not be read as this one's */
+	bench_kms_path_in(e, "kmsd.log", log, sizeof(log));
+	if (unlink(log) && errno != ENOENT)
 		return -1;
 	e->pid = fork();
 	if (e->pid < 0) {
@@ -220,6 +227,14 @@ int bench_kms_kmsd_start(struct bk_env *e, const struct bk_opts *o)
 	*colon = '\0';
 	snprintf(e->host, sizeof(e->host), "%s", rest);
 	e->port = atoi(colon + 1);
+	/* kmsd logs "listening" before it handles SIGHUP (until then a
+	 * SIGHUP kills it; on PostgreSQL that window is wide): wait for
+	 * "started" */
+	if (!wait_log(e, " started: ", rest, sizeof(rest), 10)) {
+		fprintf(stderr, "bench kms: conclave-kmsd did not start\n");
+		bench_kms_show_log(e);
+		return -1;
+	}
 	if (!write_file(conf, "log_level warn\n") || kill(e->pid, SIGHUP))
 		return -1;
 	/* Wait until a request is no longer logged. */

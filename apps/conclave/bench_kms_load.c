@@ -307,6 +307,7 @@ int bench_kms_load_open(struct bk_load *l, const struct bk_party *pt, size_t np)
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct bk_conn *c;
 	unsigned i;
+	int port;
 
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->c = calloc(l->nc, sizeof(*l->c));
@@ -319,10 +320,12 @@ int bench_kms_load_open(struct bk_load *l, const struct bk_party *pt, size_t np)
 		c = &l->c[i];
 		c->pt = &pt[i % np];
 		c->p = calloc(1, sizeof(*c->p));
-		c->fd = tcp_connect(l->host, l->port, true);
+		port = i % (1 + l->nrep) ? l->rport[i % (1 + l->nrep) - 1] :
+					   l->port;
+		c->fd = tcp_connect(l->host, port, true);
 		if (!c->p || c->fd < 0) {
 			fprintf(stderr, "bench kms: connect %s:%d: %s\n",
-				l->host, l->port, strerror(errno));
+				l->host, port, strerror(errno));
 			return -1;
 		}
 		ev.data.ptr = c;
@@ -348,6 +351,19 @@ static void rss_sample(struct bk_load *l, double elapsed, double total)
 	l->hwm = hwm;
 }
 
+/* CPU of every replica, s; -1 if unknown. */
+static double kmsd_cpu(const struct bk_load *l)
+{
+	double sum = l->pid ? bench_kms_proc_cpu_of(l->pid) : -1, c;
+	unsigned i;
+
+	for (i = 0; sum >= 0 && i < l->nrep; i++) {
+		c = l->rpid[i] ? bench_kms_proc_cpu_of(l->rpid[i]) : -1;
+		sum = c < 0 ? -1 : sum + c;
+	}
+	return sum;
+}
+
 /* Start measuring: forget the warmup. */
 static void load_measure(struct bk_load *l)
 {
@@ -359,7 +375,7 @@ static void load_measure(struct bk_load *l)
 	l->s.err_local = l->s.err_http = l->s.err_io = 0;
 	l->s.client_ns = 0;
 	l->s.cpu_s = bench_kms_proc_cpu_s();
-	l->kcpu0 = l->pid ? bench_kms_proc_cpu_of(l->pid) : -1;
+	l->kcpu0 = kmsd_cpu(l);
 	l->measuring = true;
 	l->t0 = bench_kms_mono_ns();
 	rss_sample(l, 0, 1);
@@ -451,6 +467,6 @@ int bench_kms_load_run(struct bk_load *l)
 		return -1; /* interrupted */
 	l->s.wall_s = (double)(l->tend - l->t0) / 1e9;
 	l->s.cpu_s = bench_kms_proc_cpu_s() - l->s.cpu_s;
-	l->kcpu1 = l->pid ? bench_kms_proc_cpu_of(l->pid) : -1;
+	l->kcpu1 = kmsd_cpu(l);
 	return 0;
 }

@@ -117,7 +117,10 @@ enum cc_err bench_kms_make_store(const char *path,
 	enum cc_err err;
 	size_t i;
 
-	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	if (!strncmp(path, "postgresql:", 11))
+		snprintf(spec, sizeof(spec), "%s", path);
+	else
+		snprintf(spec, sizeof(spec), "sqlite:%s", path);
 	err = kms_db_open(&db, spec, master, true);
 	if (err)
 		return err;
@@ -217,7 +220,10 @@ int bench_kms_inproc_run(const struct bk_env *e, const struct bk_party *pt,
 	int rc = -1;
 
 	bench_kms_path_in(e, "inproc.db", path, sizeof(path));
-	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	if (!strncmp(path, "postgresql:", 11))
+		snprintf(spec, sizeof(spec), "%s", path);
+	else
+		snprintf(spec, sizeof(spec), "sqlite:%s", path);
 	if (!p || !bench_kms_hist_init(&s->pair) ||
 	    !bench_kms_hist_init(&s->req) || !bench_kms_hist_init(&s->res) ||
 	    kms_db_open(&db, spec, e->master, false) ||
