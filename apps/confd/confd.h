@@ -50,6 +50,20 @@ struct confd_conf {
 	struct conf_policy policy;
 };
 
+/* ---- KMS replicas (kms.c): `kms_url` is a comma-separated list ---- */
+
+/** Parse the replica list; copy its first URL into first. 0 or EINVAL. */
+int confd_kms_urls(const char *list, char *first, size_t cap);
+
+/** POST a MIKEY message to a replica (round-robin); a transport failure or
+ *  HTTP 5xx is retried once on the next one. h is called exactly once
+ *  (unless confd's HTTP client is freed first). */
+CC_MUST_USE enum cc_err confd_kms_post(const uint8_t *body, size_t len,
+				       kmsc_http_h *h, void *arg);
+
+/** Drop requests still pending (after the HTTP client is freed). */
+void confd_kms_close(void);
+
 /** Start the SIP listeners; the caller runs re_main. */
 int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred);
 

@@ -80,8 +80,9 @@ static void usage(FILE *f)
 		"none)\n"
 		"  --credential FILE        the factory/focus KMS "
 		"credential\n"
-		"  --kms-url URL            KMS URL (default: the "
-		"credential's)\n"
+		"  --kms-url URL[,URL...]   KMS replica URLs, failover in "
+		"turn\n"
+		"                           (default: the credential's)\n"
 		"  --kms-ca FILE            CA bundle for an https:// KMS\n"
 		"  --skew SECONDS           MIKEY timestamp window\n"
 		"  --idle-timeout SECONDS   end an empty conference after "
@@ -377,8 +378,13 @@ int main(int argc, char **argv)
 			  cc_strerror(cerr));
 		return 1;
 	}
-	if (cf.kms_url[0])
-		snprintf(cred.kms_url, sizeof(cred.kms_url), "%s", cf.kms_url);
+	/* the credential's URL, or confd's list of replicas (kms.c) */
+	if (confd_kms_urls(cf.kms_url[0] ? cf.kms_url : cred.kms_url,
+			   cred.kms_url, sizeof(cred.kms_url))) {
+		confd_log(CONFD_LOG_ERROR, "kms_url: not a list of URLs");
+		kmsc_cred_wipe(&cred);
+		return 1;
+	}
 	if (libre_init()) {
 		kmsc_cred_wipe(&cred);
 		return 1;

@@ -340,8 +340,7 @@ static void on_reinvite(struct leg *l, const struct sip_msg *msg,
 		confd_ctr.kms_requests++;
 		o->l = mem_ref(l);
 		o->resolving = true;
-		err = kmsc_http_post(confd_g.httpc, confd_g.cred->kms_url,
-				     rinit, n, ou_kms_h, o);
+		err = confd_kms_post(rinit, n, ou_kms_h, o);
 		if (err) {
 			o->resolving = false;
 			mem_deref(l);

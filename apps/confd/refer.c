@@ -380,8 +380,7 @@ static void dial(struct leg *r, const struct sip_msg *msg, const char *identity,
 	(void)sip_treply(NULL, confd_g.sip, msg, 202, "Accepted");
 	notify(r, 100, "Trying", false);
 	if (kmsc_request_build(&d->rq, &d->cred, &ro, &env) ||
-	    kmsc_http_post(confd_g.httpc, confd_g.cred->kms_url, d->rq.msg,
-			   d->rq.len, ticket_h, mem_ref(l))) {
+	    confd_kms_post(d->rq.msg, d->rq.len, ticket_h, mem_ref(l))) {
 		mem_deref(l); /* the POST's reference */
 		dialout_done(l, 503, "KMS Unavailable");
 		leg_drop(l);

@@ -517,6 +517,20 @@ static void key_failure(struct leg *l, const char *step, enum cc_err err,
 		leg_reject(l, 503, "KMS Unavailable", false);
 		return;
 	}
+	/* no replica could decide (HTTP 5xx, or a MIKEY Error "Unspecified":
+	 * what a KMS answers when its store fails): temporary, not a verdict
+	 * on the caller */
+	if (st && ((st->kind == KMSC_FAIL_HTTP && st->http_status >= 500) ||
+		   (st->kind == KMSC_FAIL_MIKEY &&
+		    st->mikey_err == MIKEY_ERR_UNSPECIFIED))) {
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: %s from %s: KMS could not answer "
+			  "(store failure?): %s",
+			  conf_name(l), step, who(l),
+			  kmsc_status_str(st, buf, sizeof(buf)));
+		leg_reject(l, 503, "KMS Unavailable", false);
+		return;
+	}
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s: %s refused for %s (call %s): %s",
 		  conf_name(l), step, who(l), l->callid,
@@ -855,8 +869,7 @@ static void start_resolve(struct leg *l)
 		return;
 	}
 	confd_ctr.kms_requests++;
-	err = kmsc_http_post(confd_g.httpc, confd_g.cred->kms_url, rinit, n,
-			     kms_h, mem_ref(l));
+	err = confd_kms_post(rinit, n, kms_h, mem_ref(l));
 	if (err) {
 		confd_ctr.kms_failures++;
 		mem_deref(l);
@@ -1090,6 +1103,7 @@ void confd_sip_free(void)
 	confd_g.tls = mem_deref(confd_g.tls);
 	kmsc_httpc_free(confd_g.httpc);
 	confd_g.httpc = NULL;
+	confd_kms_close();
 	mikey_replay_free(confd_g.replay);
 	confd_g.replay = NULL;
 }
