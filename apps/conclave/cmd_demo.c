@@ -380,6 +380,8 @@ static int script(struct demo *d)
 	snprintf(path, sizeof(path), "%s/focus", d->dir);
 	focus = demo_slurp(path, NULL);
 	if (!focus || !focus[0]) {
+		fprintf(stderr,
+			"conclave demo: no focus URI from alice in %s\n", path);
 		free(focus);
 		return -1;
 	}

@@ -273,13 +273,14 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 	S.established = true;
 	U.joined = true;
 	ua_watch_dialog(msg);
-	ua_say("joined %s", U.focus);
-	referred_notify(200, "OK", true);
-	ua_live_start(S.sip, S.sess);
+	/* the focus file first: a script that sees "joined" reads it */
 	if (U.o.focus_out && (f = fopen(U.o.focus_out, "w")) != NULL) {
 		fprintf(f, "%s\n", U.focus);
 		fclose(f);
 	}
+	ua_say("joined %s", U.focus);
+	referred_notify(200, "OK", true);
+	ua_live_start(S.sip, S.sess);
 	if (U.leaving) /* asked to leave while the call was set up */
 		ua_sip_leave("leave requested");
 }
