@@ -8,7 +8,11 @@
  * Also: clipping (two full-scale inputs saturate, never wrap), the speaker
  * limit and its hysteresis, A-law and Opus input, one encryption for all
  * listeners (byte-identical datagrams on real sockets), epoch switch and
- * retire, authentication failures, late and overrun frames, bad codecs.
+ * retire, authentication failures, late and overrun frames, bad codecs;
+ * output codec classes: PCMU, PCMA and Opus listeners each decode the mix
+ * of their class (one packet, one encryption per class, byte-identical
+ * within a class, each class on its own SSRC), speakers get their N-1
+ * stream in their own codec.
  */
 #include <conclave/mix.h>
 
@@ -28,7 +32,9 @@ enum {
 	REC_TICKS = 20, /* ticks recorded for tone detection (400 ms) */
 	OPUS_PT = 111,  /* the dynamic PT given to Opus */
 	SSRC_COMMON = 0xf0c00000u,
-	SSRC_BASE = 0x1000 /* member i sends with SSRC_BASE + i */
+	SSRC_PCMA = 0xf0c00100u, /* the A-law class's common mix */
+	SSRC_OPUS = 0xf0c00101u, /* the Opus class's */
+	SSRC_BASE = 0x1000       /* member i sends with SSRC_BASE + i */
 };
 
 static const uint8_t tek1[16] = { 1, 2,  3,  4,  5,  6,  7,  8,
@@ -82,6 +88,13 @@ struct tmember {
 	uint32_t last_ssrc;
 	uint32_t last_mki;
 	uint8_t last_payload[MEDIA_FRAME];
+	uint8_t last_pt;
+	enum media_mix_codec out;        /* what the mixer sends it */
+	uint8_t last_pkt[MEDIA_PKT_MAX]; /* the last SRTP packet, as sent */
+	size_t last_len;
+#ifdef CONCLAVE_HAVE_OPUS
+	OpusDecoder *dec;
+#endif
 };
 
 struct tconf {
@@ -115,6 +128,8 @@ static void tconf_cfg(struct media_mix_cfg *cfg)
 	cfg->seq = 0xfff0; /* wraps early: ROC carries over */
 	cfg->ts = 12345;
 	cfg->opus_pt = media_mix_has_opus() ? OPUS_PT : 0;
+	cfg->ssrc_pcma = SSRC_PCMA;
+	cfg->ssrc_opus = media_mix_has_opus() ? SSRC_OPUS : 0;
 }
 
 static void member_init(struct tmember *t, size_t i, enum codec codec,
@@ -144,9 +159,11 @@ static void member_init(struct tmember *t, size_t i, enum codec codec,
 #endif
 }
 
-/* A conference of n members with these codecs and tone amplitudes. */
-static void tconf_new(struct tconf *c, const struct media_mix_cfg *cfg,
-		      size_t n, const enum codec *codec, const double *amp)
+/* A conference of n members with these codecs, tone amplitudes and
+ * output codecs (NULL: PCMU). */
+static void tconf_new_out(struct tconf *c, const struct media_mix_cfg *cfg,
+			  size_t n, const enum codec *codec, const double *amp,
+			  const enum media_mix_codec *outc)
 {
 	struct media_key k = key_of(1);
 	size_t i;
@@ -159,8 +176,20 @@ static void tconf_new(struct tconf *c, const struct media_mix_cfg *cfg,
 	CHECK_OK(media_mix_switch(c->mx, MKI1));
 	for (i = 0; i < n; i++) {
 		member_init(&c->m[i], i, codec[i], amp[i]);
-		CHECK_OK(media_mix_member_add(c->mx, c->m[i].mid, &c->m[i]));
+		c->m[i].out = outc ? outc[i] : MEDIA_MIX_PCMU;
+		if (outc)
+			CHECK_OK(media_mix_member_add_codec(c->mx, c->m[i].mid,
+							    &c->m[i], outc[i]));
+		else
+			CHECK_OK(media_mix_member_add(c->mx, c->m[i].mid,
+						      &c->m[i]));
 	}
+}
+
+static void tconf_new(struct tconf *c, const struct media_mix_cfg *cfg,
+		      size_t n, const enum codec *codec, const double *amp)
+{
+	tconf_new_out(c, cfg, n, codec, amp, NULL);
 }
 
 static void tconf_free(struct tconf *c)
@@ -172,6 +201,8 @@ static void tconf_free(struct tconf *c)
 #ifdef CONCLAVE_HAVE_OPUS
 		if (c->m[i].enc)
 			opus_encoder_destroy(c->m[i].enc);
+		if (c->m[i].dec)
+			opus_decoder_destroy(c->m[i].dec);
 #endif
 	}
 	media_mix_free(c->mx);
@@ -224,14 +255,38 @@ static void deliver(struct tconf *c, struct tmember *t, const uint8_t *pkt,
 	struct media_rx_payload rx;
 	size_t slot = c->tick % REC_TICKS;
 
+	int16_t *pcm = t->rec + slot * MEDIA_FRAME;
+	size_t i;
+
+	CHECK(len <= sizeof(t->last_pkt));
+	memcpy(t->last_pkt, pkt, len < sizeof(t->last_pkt) ? len : 0);
+	t->last_len = len;
 	CHECK_OK(media_member_unprotect(t->mm, pkt, len, &rx));
-	CHECK(rx.payload_len == MEDIA_FRAME);
-	CHECK(rx.info.rtp.pt == MEDIA_PT_PCMU);
-	if (rx.payload_len != MEDIA_FRAME)
-		return;
-	media_ulaw_decode_buf(rx.payload, MEDIA_FRAME,
-			      t->rec + slot * MEDIA_FRAME);
-	memcpy(t->last_payload, rx.payload, MEDIA_FRAME);
+	t->last_pt = rx.info.rtp.pt;
+	CHECK(rx.info.rtp.pt == (t->out == MEDIA_MIX_PCMA ? MEDIA_PT_PCMA :
+				 t->out == MEDIA_MIX_OPUS ? OPUS_PT :
+							    MEDIA_PT_PCMU));
+	if (t->out == MEDIA_MIX_OPUS) {
+#ifdef CONCLAVE_HAVE_OPUS
+		int err = OPUS_OK;
+
+		if (!t->dec)
+			t->dec = opus_decoder_create(MEDIA_RATE, 1, &err);
+		CHECK(t->dec && err == OPUS_OK);
+		CHECK(t->dec && opus_decode(t->dec, rx.payload,
+					    (opus_int32)rx.payload_len, pcm,
+					    MEDIA_FRAME, 0) == MEDIA_FRAME);
+#endif
+	} else {
+		CHECK(rx.payload_len == MEDIA_FRAME);
+		if (rx.payload_len != MEDIA_FRAME)
+			return;
+		for (i = 0; i < MEDIA_FRAME; i++)
+			pcm[i] = t->out == MEDIA_MIX_PCMA ?
+					 media_alaw_decode(rx.payload[i]) :
+					 media_ulaw_decode(rx.payload[i]);
+		memcpy(t->last_payload, rx.payload, MEDIA_FRAME);
+	}
 	t->rec_ssrc[slot] = rx.info.rtp.ssrc;
 	t->last_ssrc = rx.info.rtp.ssrc;
 	t->last_mki = rx.info.mki;
@@ -853,6 +908,113 @@ static void test_alaw(void)
 	CHECK(media_alaw_decode(0x2a) == -32256);
 }
 
+/* Output codec classes: three talkers (PCMU, A-law and Opus in and out)
+ * and five silent listeners (PCMU; A-law x 2; Opus x 2). Each tick makes
+ * one common packet per class (PCMU, PCMA, Opus: one encryption each, on
+ * the class's SSRC, byte-identical for the listeners of a class) and one
+ * N-1 packet per talker in its codec; everyone decodes what it gets and
+ * hears the talkers, a talker never itself. */
+static void test_codec_classes(void)
+{
+	const enum codec codec[8] = { C_PCMU,   C_PCMA,   C_OPUS,   C_SILENT,
+				      C_SILENT, C_SILENT, C_SILENT, C_SILENT };
+	const enum media_mix_codec outc[8] = { MEDIA_MIX_PCMU, MEDIA_MIX_PCMA,
+					       MEDIA_MIX_OPUS, MEDIA_MIX_PCMU,
+					       MEDIA_MIX_PCMA, MEDIA_MIX_PCMA,
+					       MEDIA_MIX_OPUS, MEDIA_MIX_OPUS };
+	const double amp[8] = { 5000, 5000, 5000, 0, 0, 0, 0, 0 };
+	const uint32_t class_ssrc[3] = { SSRC_COMMON, SSRC_PCMA, SSRC_OPUS };
+	const size_t class_n[3] = { 1, 2, 2 };
+	struct media_mix_cfg cfg;
+	struct media_mix_stats st;
+	struct tconf c;
+	size_t i, j, k;
+	unsigned t;
+
+	if (!media_mix_has_opus())
+		return; /* the Opus class needs libopus */
+	tconf_cfg(&cfg);
+	tconf_new_out(&c, &cfg, 8, codec, amp, outc);
+	for (t = 0; t < 40; t++) {
+		tconf_tick(&c);
+		CHECK(c.out.n == 6 && c.out.n_speakers == 3);
+		for (k = 0; k < 3 && k < c.out.n; k++) {
+			CHECK(c.out.pkt[k].speaker == 0);
+			CHECK(c.out.pkt[k].codec == (enum media_mix_codec)k);
+			CHECK(c.out.pkt[k].ssrc == class_ssrc[k]);
+			CHECK(c.out.pkt[k].to.n == class_n[k]);
+			for (i = 0; i < c.out.pkt[k].to.n; i++)
+				CHECK(((struct tmember *)c.out.pkt[k]
+					       .to.dest[i]
+					       .leg)
+					      ->out == (enum media_mix_codec)k);
+		}
+		for (k = 3; k < c.out.n; k++) {
+			struct tmember *sp = c.out.pkt[k].to.dest[0].leg;
+
+			CHECK(c.out.pkt[k].to.n == 1);
+			CHECK(c.out.pkt[k].codec == sp->out);
+		}
+		/* one encryption per class: the same bytes within it */
+		CHECK(c.m[4].last_len == c.m[5].last_len &&
+		      !memcmp(c.m[4].last_pkt, c.m[5].last_pkt,
+			      c.m[4].last_len));
+		CHECK(c.m[6].last_len == c.m[7].last_len &&
+		      !memcmp(c.m[6].last_pkt, c.m[7].last_pkt,
+			      c.m[6].last_len));
+		CHECK(c.m[3].last_len != c.m[6].last_len ||
+		      memcmp(c.m[3].last_pkt, c.m[6].last_pkt,
+			     c.m[3].last_len));
+	}
+	for (i = 3; i < 8; i++) { /* listeners: all three talkers */
+		for (j = 0; j < 3; j++)
+			CHECK(share_of(&c.m[i], &c.m[j]) > 0.15);
+		CHECK(c.m[i].last_ssrc == class_ssrc[outc[i]]);
+		CHECK(c.m[i].got == 40);
+	}
+	CHECK(c.m[3].last_pt == MEDIA_PT_PCMU);
+	CHECK(c.m[4].last_pt == MEDIA_PT_PCMA);
+	CHECK(c.m[6].last_pt == OPUS_PT);
+	for (i = 0; i < 3; i++) { /* talkers: the others, in their codec */
+		for (j = 0; j < 3; j++) {
+			if (j == i)
+				CHECK(share_of(&c.m[i], &c.m[j]) < 0.02);
+			else
+				CHECK(share_of(&c.m[i], &c.m[j]) > 0.2);
+		}
+		CHECK(c.m[i].got == 40);
+	}
+	CHECK(c.m[1].last_pt == MEDIA_PT_PCMA && c.m[2].last_pt == OPUS_PT);
+	media_mix_stats(c.mx, &st);
+	CHECK(st.out_common == 120 && st.out_n1 == 120);
+	for (k = 0; k < 3; k++)
+		CHECK(st.out_class[k] == 40);
+	CHECK(st.srtp.tx == 240); /* 3 classes + 3 N-1 per tick */
+	/* a class's member can change codec; one with no class is refused */
+	CHECK_OK(media_mix_member_codec(c.mx, c.m[5].mid, MEDIA_MIX_PCMU));
+	c.m[5].out = MEDIA_MIX_PCMU;
+	tconf_tick(&c);
+	CHECK(c.out.pkt[0].to.n == 2 && c.out.pkt[1].to.n == 1);
+	CHECK(c.m[5].last_ssrc == SSRC_COMMON);
+	CHECK(media_mix_member_codec(c.mx, 9999, MEDIA_MIX_PCMA) ==
+	      CC_ERR_NOT_FOUND);
+	tconf_free(&c);
+	cfg.ssrc_pcma = 0;
+	cfg.ssrc_opus = 0;
+	CHECK_OK(media_mix_new(&c.mx, &cfg, owner_h, &c));
+	CHECK(media_mix_member_add_codec(c.mx, 7, NULL, MEDIA_MIX_PCMA) ==
+	      CC_ERR_UNSUPPORTED);
+	CHECK(media_mix_member_add_codec(c.mx, 7, NULL, MEDIA_MIX_OPUS) ==
+	      CC_ERR_UNSUPPORTED);
+	media_mix_free(c.mx);
+	cfg.ssrc_opus = SSRC_OPUS;
+	cfg.opus_pt = 0;
+	CHECK(media_mix_new(&c.mx, &cfg, owner_h, &c) == CC_ERR_INVAL);
+	cfg.opus_pt = OPUS_PT;
+	cfg.ssrc_pcma = SSRC_COMMON; /* not distinct */
+	CHECK(media_mix_new(&c.mx, &cfg, owner_h, &c) == CC_ERR_INVAL);
+}
+
 int main(void)
 {
 	test_alaw();
@@ -869,5 +1031,6 @@ int main(void)
 	test_epoch_switch();
 	test_member_remove();
 	test_roc_start();
+	test_codec_classes();
 	CHECK_DONE();
 }

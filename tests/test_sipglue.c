@@ -23,7 +23,9 @@ static const char ex_line[] =
 	"eKtQUkR2ZQfs3vXiNicA==";
 
 static struct mikey_example ex[MIKEY_EX__COUNT];
-static const struct sipglue_media audio = { "audio", 49000, "RTP/SAVP", "0" };
+static const struct sipglue_media audio = {
+	.type = "audio", .port = 49000, .proto = "RTP/SAVP", .fmt = "0"
+};
 
 static size_t offer(const uint8_t *mikey, size_t len, char *out, size_t cap)
 {
@@ -96,6 +98,38 @@ static void test_syntax(void)
 	}
 	/* two protocols offered, no SDP-IDs extension: bidding down */
 	CHECK_ERR(sipglue_km_check_ids(&km, false), CC_ERR_POLICY);
+	CHECK(km.nmedia == 1 && km.media[0].npts == 2 &&
+	      km.media[0].pts[0] == 0 && km.media[0].pts[1] == 8 &&
+	      km.media[0].opus_pt == 0);
+
+	/* every numeric format and the Opus rtpmap (RFC 7587 §7) */
+	snprintf(sdp, sizeof(sdp),
+		 "v=0\r\na=key-mgmt:mikey %s\r\n"
+		 "m=audio 9 RTP/SAVP 111 8 x 101\r\n"
+		 "a=rtpmap:101 telephone-event/8000\r\n"
+		 "a=rtpmap:111 OPUS/48000/2\r\n",
+		 b64);
+	CHECK_OK(parse_str(sdp, &km));
+	CHECK(km.media[0].npts == 3 && km.media[0].pts[0] == 111 &&
+	      km.media[0].pts[1] == 8 && km.media[0].pts[2] == 101 &&
+	      !strcmp(km.media[0].fmt, "111") && km.media[0].opus_pt == 111);
+	/* built: the rtpmap after the m-line */
+	{
+		struct sipglue_media a = { .type = "audio",
+					   .port = 9,
+					   .proto = "RTP/SAVP",
+					   .fmt = "96",
+					   .rtpmap = "96 opus/48000/2" };
+		struct sipglue_sdp_opts o = { .addr = "127.0.0.1",
+					      .media = &a,
+					      .nmedia = 1 };
+		char out[512];
+		size_t n = 0;
+
+		CHECK_OK(sipglue_sdp_build(&o, out, sizeof(out), &n));
+		CHECK(strstr(out, "m=audio 9 RTP/SAVP 96\r\n"
+				  "a=rtpmap:96 opus/48000/2\r\n") != NULL);
+	}
 
 	/* the id is case-sensitive (RFC 4567 §7) */
 	snprintf(sdp, sizeof(sdp), "v=0\r\na=key-mgmt:MIKEY %s\r\n", b64);

@@ -155,7 +155,9 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 /* The offer: m=audio, a=crypto (own key, MKI), a=ssrc; no key-mgmt. */
 static int offer_sdp(char *sdp, size_t cap, size_t *len)
 {
-	struct sipglue_media audio = { "audio", 9, "RTP/SAVP", "0" };
+	struct sipglue_media audio = {
+		.type = "audio", .port = 9, .proto = "RTP/SAVP", .fmt = "0"
+	};
 	struct sipglue_sdp_opts so = { .addr = "127.0.0.1",
 				       .sess_id = 1,
 				       .sess_ver = 1,

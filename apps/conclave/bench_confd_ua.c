@@ -493,7 +493,9 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	struct bcd_load *l = u->l;
 	struct kmsc_env env = env_now();
 	struct kmsc_status st;
-	struct sipglue_media audio = { "audio", 9, "RTP/SAVP", "0" };
+	struct sipglue_media audio = {
+		.type = "audio", .port = 9, .proto = "RTP/SAVP", .fmt = "0"
+	};
 	struct sipglue_sdp_opts so = { .addr = "127.0.0.1",
 				       .sess_id = 1,
 				       .sess_ver = 2,
@@ -562,7 +564,9 @@ static int start_join(struct bcd_load *l, struct ua *u)
 	static char sdp[SIPGLUE_MAX_SDP];
 	struct conf_s *c = &l->c[u->conf];
 	const char *target = u->creator ? BCD_FACTORY : c->focus;
-	struct sipglue_media audio = { "audio", 9, "RTP/SAVP", "0" };
+	struct sipglue_media audio = {
+		.type = "audio", .port = 9, .proto = "RTP/SAVP", .fmt = "0"
+	};
 	struct sipglue_sdp_opts so = { .addr = "127.0.0.1",
 				       .sess_id = 1,
 				       .sess_ver = 1,

@@ -11,6 +11,8 @@
 #include "cmds.h"
 #include "ua.h"
 
+#include <conclave/mix.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -75,6 +77,10 @@ static void usage(FILE *f)
 	      "  --sip-listen ADDR  local IP[:port] for SIP and RTP "
 	      "(127.0.0.1)\n"
 	      "  --rtp-port P       local RTP port (default: any)\n"
+	      "  --codec C          offer and send pcmu (default), pcma or "
+	      "opus\n"
+	      "                     (8 kHz narrowband, PT 96); any of them "
+	      "is decoded\n"
 	      "  --tone HZ          send a sine at HZ (default: from the "
 	      "identity, 450..3300 Hz)\n"
 	      "  --wav FILE         send FILE instead (PCM 16-bit mono 8 kHz, "
@@ -234,6 +240,13 @@ static int parse_opt(int argc, char **argv, int i)
 		U.o.rtp_port = (uint16_t)d;
 	else if (!strcmp(a, "--tone") && !parse_num(v, 100, 3900, &d))
 		U.o.tone = d;
+	else if (!strcmp(a, "--codec") && !strcmp(v, "pcmu"))
+		U.o.codec = UA_CODEC_PCMU;
+	else if (!strcmp(a, "--codec") && !strcmp(v, "pcma"))
+		U.o.codec = UA_CODEC_PCMA;
+	else if (!strcmp(a, "--codec") && !strcmp(v, "opus") &&
+		 media_mix_has_opus())
+		U.o.codec = UA_CODEC_OPUS;
 	else if (!strcmp(a, "--duration") && !parse_num(v, 0, 86400, &d))
 		U.o.duration = (uint32_t)d;
 	else if (!strcmp(a, "--skew") && !parse_num(v, 1, 86400, &d))

@@ -68,6 +68,7 @@ struct ua_src {
 	struct ua_src_mki mki[UA_MAX_MKI];
 	size_t nmki;
 	struct ua_pcm pcm; /* first UA_DETECT_MAX samples */
+	void *opus;        /* its Opus decoder (libopus), made on demand */
 	struct media_wav *wav;
 	char wav_path[512];
 };
@@ -89,7 +90,17 @@ struct ua_opts {
 	bool tcp, quiet;
 	bool tls;       /* --tls: SIP over TLS (SIPS transport) */
 	const char *ca; /* --ca: verify the focus's certificate */
+	int codec;      /* --codec: enum ua_codec */
 };
+
+/** What we offer and send (--codec); we decode PCMU, PCMA and Opus. */
+enum ua_codec {
+	UA_CODEC_PCMU = 0,
+	UA_CODEC_PCMA = 1,
+	UA_CODEC_OPUS = 2
+};
+/** Opus's payload type in our offers (confd's mixer uses 96 too). */
+#define UA_OPUS_PT 96
 
 struct ua {
 	struct ua_opts o;
@@ -210,6 +221,10 @@ void ua_media_tick(void);
 /** Stop sending, close WAV files. */
 void ua_media_stop(void);
 void ua_media_free(void);
+/** The RTP payload type of --codec. */
+uint8_t ua_codec_pt(void);
+/** Our audio m-line's format (and rtpmap, for Opus) for --codec. */
+void ua_sdp_audio(struct sipglue_media *a);
 /** The tone we send (for the report). */
 double ua_media_tone(void);
 

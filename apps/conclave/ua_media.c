@@ -1,7 +1,9 @@
 /*
  * ua_media.c -- the participant's media: one UDP socket for RTP, SRTP
- * under the group key chosen by MKI (media_member), a 20 ms PCMU sender
- * (tone or WAV), and per-source recording and tone detection.
+ * under the group key chosen by MKI (media_member), a 20 ms sender (tone
+ * or WAV) in --codec (PCMU, PCMA or Opus at 8 kHz, narrowband mono), and
+ * per-source recording and tone detection (PCMU, PCMA and Opus decoded by
+ * payload type).
  *
  * Epochs (DESIGN.md D7): a key from a TRANSFER_RESP or a CSB update is
  * installed for receiving at once. We send under the oldest epoch the
@@ -18,10 +20,15 @@
 #include "ua.h"
 
 #include <conclave/mikey_wire.h>
+#include <conclave/mix.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef CONCLAVE_HAVE_OPUS
+#include <opus.h>
+#endif
 
 static struct {
 	struct udp_sock *us;
@@ -34,7 +41,95 @@ static struct {
 	size_t wav_n, wav_pos;
 	uint32_t pending; /* newest epoch not yet sent under */
 	int64_t pending_at;
+	void *enc; /* --codec opus: the libopus encoder */
 } M;
+
+/* ---- codecs ---------------------------------------------------------------- */
+
+uint8_t ua_codec_pt(void)
+{
+	return U.o.codec == UA_CODEC_PCMA ? MEDIA_PT_PCMA :
+	       U.o.codec == UA_CODEC_OPUS ? UA_OPUS_PT :
+					    MEDIA_PT_PCMU;
+}
+
+void ua_sdp_audio(struct sipglue_media *a)
+{
+	(void)re_snprintf(a->fmt, sizeof(a->fmt), "%u",
+			  (unsigned)ua_codec_pt());
+	a->rtpmap[0] = '\0';
+	if (U.o.codec == UA_CODEC_OPUS)
+		(void)re_snprintf(a->rtpmap, sizeof(a->rtpmap),
+				  "%u opus/48000/2", UA_OPUS_PT);
+}
+
+/* 20 ms of PCM in --codec into out (MEDIA_FRAME bytes of room); 0 if the
+ * encoder failed. Opus: 8 kHz input, narrowband, VoIP, 16 kbit/s. */
+static size_t encode(const int16_t *pcm, uint8_t *out)
+{
+	if (U.o.codec == UA_CODEC_PCMA) {
+		media_alaw_encode_buf(pcm, MEDIA_FRAME, out);
+		return MEDIA_FRAME;
+	}
+	if (U.o.codec != UA_CODEC_OPUS) {
+		media_ulaw_encode_buf(pcm, MEDIA_FRAME, out);
+		return MEDIA_FRAME;
+	}
+#ifdef CONCLAVE_HAVE_OPUS
+	{
+		int err = OPUS_OK;
+		opus_int32 r;
+
+		if (!M.enc) {
+			M.enc = opus_encoder_create(
+				MEDIA_RATE, 1, OPUS_APPLICATION_VOIP, &err);
+			if (!M.enc || err != OPUS_OK)
+				return 0;
+			(void)opus_encoder_ctl(M.enc, OPUS_SET_BITRATE(16000));
+		}
+		r = opus_encode(M.enc, pcm, MEDIA_FRAME, out, MEDIA_FRAME);
+		return r > 0 ? (size_t)r : 0;
+	}
+#else
+	return 0;
+#endif
+}
+
+/* Decode payload of type pt into pcm (cap samples); how many, 0 if not a
+ * codec we know or undecodable. */
+static size_t decode(struct ua_src *s, uint8_t pt, const uint8_t *p, size_t n,
+		     int16_t *pcm, size_t cap)
+{
+	if (pt == MEDIA_PT_PCMU || pt == MEDIA_PT_PCMA) {
+		if (n > cap)
+			return 0;
+		if (pt == MEDIA_PT_PCMU) {
+			media_ulaw_decode_buf(p, n, pcm);
+		} else {
+			size_t i;
+
+			for (i = 0; i < n; i++)
+				pcm[i] = media_alaw_decode(p[i]);
+		}
+		return n;
+	}
+#ifdef CONCLAVE_HAVE_OPUS
+	if (pt == UA_OPUS_PT && n) {
+		int err = OPUS_OK, r;
+
+		if (!s->opus) {
+			s->opus = opus_decoder_create(MEDIA_RATE, 1, &err);
+			if (!s->opus || err != OPUS_OK)
+				return 0;
+		}
+		r = opus_decode(s->opus, p, (opus_int32)n, pcm, (int)cap, 0);
+		return r > 0 ? (size_t)r : 0;
+	}
+#else
+	(void)s;
+#endif
+	return 0;
+}
 
 /* ---- epochs ---------------------------------------------------------------- */
 
@@ -172,7 +267,7 @@ static enum cc_err sender_setup(const struct kmsc_csb *c, uint32_t first_mki)
 		seq &= 0x7fff;
 	else
 		return err;
-	err = media_member_sender(U.mm, U.ssrc, MEDIA_PT_PCMU, roc, seq);
+	err = media_member_sender(U.mm, U.ssrc, ua_codec_pt(), roc, seq);
 	if (!err) {
 		err = media_member_switch(U.mm, mki);
 		if (!err && epoch_find(mki))
@@ -274,21 +369,26 @@ void ua_media_tick(void)
 
 /* ---- sending ---------------------------------------------------------------- */
 
-static void frame(uint8_t out[MEDIA_FRAME])
+/* The next 20 ms in --codec; its length (0: nothing to send). */
+static size_t frame(uint8_t out[MEDIA_FRAME])
 {
 	int16_t pcm[MEDIA_FRAME];
 	size_t i;
 
 	if (!M.wav) {
-		media_tone_pcmu_frame(&M.tone, out);
-		return;
+		if (U.o.codec == UA_CODEC_PCMU) {
+			media_tone_pcmu_frame(&M.tone, out);
+			return MEDIA_FRAME;
+		}
+		media_tone_pcm(&M.tone, pcm, MEDIA_FRAME);
+		return encode(pcm, out);
 	}
 	for (i = 0; i < MEDIA_FRAME; i++) {
 		pcm[i] = M.wav[M.wav_pos++];
 		if (M.wav_pos >= M.wav_n)
 			M.wav_pos = 0;
 	}
-	media_ulaw_encode_buf(pcm, MEDIA_FRAME, out);
+	return encode(pcm, out);
 }
 
 static void send_one(void)
@@ -299,11 +399,15 @@ static void send_one(void)
 	size_t n = 0;
 	uint32_t mki = media_member_sending_mki(U.mm);
 
-	frame(pay);
-	if (media_member_send(U.mm, pay, sizeof(pay), M.ts, U.tx == 0, pkt,
-			      sizeof(pkt), &n) != CC_OK)
+	uint32_t ts = M.ts;
+	size_t pl;
+
+	pl = frame(pay);
+	/* Opus's RTP clock is 48 kHz whatever the audio rate [RFC 7587] */
+	M.ts += U.o.codec == UA_CODEC_OPUS ? 6 * MEDIA_FRAME : MEDIA_FRAME;
+	if (!pl || media_member_send(U.mm, pay, pl, ts, U.tx == 0, pkt,
+				     sizeof(pkt), &n) != CC_OK)
 		return;
-	M.ts += MEDIA_FRAME;
 	memset(&mb, 0, sizeof(mb));
 	mb.buf = pkt;
 	mb.size = n;
@@ -425,9 +529,9 @@ static void heard(const struct media_rx_payload *rp)
 	}
 	if (sm)
 		sm->packets++;
-	if (rp->info.rtp.pt != MEDIA_PT_PCMU || n > MEDIA_PKT_MAX)
+	n = decode(s, rp->info.rtp.pt, rp->payload, n, pcm, MEDIA_PKT_MAX);
+	if (!n)
 		return;
-	media_ulaw_decode_buf(rp->payload, n, pcm);
 	pcm_add(&s->pcm, pcm, n);
 	if (sm)
 		pcm_add(&sm->pcm, pcm, n);
@@ -613,9 +717,19 @@ void ua_media_free(void)
 	U.mm = NULL;
 	for (i = 0; i < U.nsrc; i++) {
 		free(U.src[i].pcm.s);
+#ifdef CONCLAVE_HAVE_OPUS
+		if (U.src[i].opus)
+			opus_decoder_destroy(U.src[i].opus);
+		U.src[i].opus = NULL;
+#endif
 		for (j = 0; j < U.src[i].nmki; j++)
 			free(U.src[i].mki[j].pcm.s);
 	}
 	free(M.wav);
 	M.wav = NULL;
+#ifdef CONCLAVE_HAVE_OPUS
+	if (M.enc)
+		opus_encoder_destroy(M.enc);
+#endif
+	M.enc = NULL;
 }

@@ -96,7 +96,10 @@ static int send_invite(void)
 	static uint8_t xi[KMSC_MAX_MSG];
 	static char sdp[SIPGLUE_MAX_SDP];
 	struct sipsess *sess = ua_sip_sess();
-	struct sipglue_media audio = { "audio", U.rtp_port, "RTP/SAVP", "0" };
+	struct sipglue_media audio = { .type = "audio",
+				       .port = U.rtp_port,
+				       .proto = "RTP/SAVP",
+				       .fmt = "0" };
 	struct kmsc_transfer_opts xo = { .responder = U.focus,
 					 .ssrc = &U.ssrc,
 					 .nmedia = 1 };
@@ -114,6 +117,7 @@ static int send_invite(void)
 
 	if (!sess)
 		return ENOTCONN;
+	ua_sdp_audio(&audio);
 	if (kmsc_transfer_init(&O.csb, &O.ticket, &U.cred, &xo, &env, xi,
 			       sizeof(xi), &so.mikey_len))
 		return EPROTO;

@@ -22,7 +22,10 @@ static int answer_sdp(const char *ip, const uint8_t *resp, size_t rlen,
 		      struct mbuf **descp)
 {
 	static char sdp[SIPGLUE_MAX_SDP];
-	struct sipglue_media audio = { "audio", U.rtp_port, "RTP/SAVP", "0" };
+	struct sipglue_media audio = { .type = "audio",
+				       .port = U.rtp_port,
+				       .proto = "RTP/SAVP",
+				       .fmt = "0" };
 	struct sipglue_sdp_opts so = { .addr = ip,
 				       .sess_id = (uint64_t)U.t0,
 				       .sess_ver = 2 + U.rekeys,
@@ -34,6 +37,7 @@ static int answer_sdp(const char *ip, const uint8_t *resp, size_t rlen,
 	struct mbuf *mb;
 	size_t n = 0;
 
+	ua_sdp_audio(&audio);
 	if (sipglue_sdp_build(&so, sdp, sizeof(sdp), &n))
 		return ENOSPC;
 	mb = mbuf_alloc(n);

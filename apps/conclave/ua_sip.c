@@ -149,7 +149,10 @@ static int build_offer(uint16_t rtp_port)
 {
 	static uint8_t xi[KMSC_MAX_MSG];
 	static char sdp[SIPGLUE_MAX_SDP];
-	struct sipglue_media audio = { "audio", rtp_port, "RTP/SAVP", "0" };
+	struct sipglue_media audio = { .type = "audio",
+				       .port = rtp_port,
+				       .proto = "RTP/SAVP",
+				       .fmt = "0" };
 	struct kmsc_transfer_opts xo = { .responder = U.target,
 					 .ssrc = &U.ssrc,
 					 .nmedia = 1 };
@@ -163,6 +166,7 @@ static int build_offer(uint16_t rtp_port)
 	struct kmsc_env env = ua_env();
 	size_t n = 0;
 
+	ua_sdp_audio(&audio);
 	if (U.o.ssrc)
 		U.ssrc = U.o.ssrc;
 	else if (kmsc_rand_system((uint8_t *)&U.ssrc, sizeof(U.ssrc), NULL))
@@ -330,7 +334,10 @@ static int listen_answer(void)
 	static uint8_t resp[KMSC_MAX_MSG];
 	static char sdp[SIPGLUE_MAX_SDP];
 	static struct sipglue_km km;
-	struct sipglue_media audio = { "audio", U.rtp_port, "RTP/SAVP", "0" };
+	struct sipglue_media audio = { .type = "audio",
+				       .port = U.rtp_port,
+				       .proto = "RTP/SAVP",
+				       .fmt = "0" };
 	struct kmsc_answer_opts o = { .ssrc = &U.ssrc, .nmedia = 1 };
 	struct sipglue_sdp_opts so = { .addr = S.laddr_ip,
 				       .sess_id = (uint64_t)time(NULL),
@@ -344,6 +351,7 @@ static int listen_answer(void)
 	size_t n = 0;
 	int err = 0;
 
+	ua_sdp_audio(&audio);
 	if (kmsc_rand_system((uint8_t *)&U.ssrc, sizeof(U.ssrc), NULL) ||
 	    kmsc_transfer_resp(&S.csb, &o, &env, resp, sizeof(resp),
 			       &so.mikey_len))

@@ -5,6 +5,8 @@
  */
 #include "sipint.h"
 
+#include <conclave/mix.h>
+
 /* ---- the answer ------------------------------------------------------------ */
 
 static void wipe_keys(struct kmsc_key *k, size_t n)
@@ -128,7 +130,49 @@ enum cc_err build_resp(struct leg *l, struct kmsc_csb *csb,
 	return err;
 }
 
-/* Our SDP: each offered m-line mirrored, RTP/SAVP on the conference's
+static bool offered(const struct sipglue_media *m, uint8_t pt)
+{
+	size_t i;
+
+	for (i = 0; i < m->npts; i++)
+		if (m->pts[i] == pt)
+			return true;
+	return false;
+}
+
+int leg_codec_choose(struct leg *l)
+{
+	struct sipglue_media *m = &l->km.media[0];
+
+	l->codec = MEDIA_MIX_PCMU;
+	if (confd_g.cf->policy.media != CONF_MEDIA_MIX || !l->km.nmedia)
+		return 0;
+	if (!m->npts)
+		return 0; /* nothing numeric parsed: mirror as before */
+	m->rtpmap[0] = '\0';
+	if (offered(m, MEDIA_PT_PCMU)) {
+		(void)snprintf(m->fmt, sizeof(m->fmt), "%u", MEDIA_PT_PCMU);
+	} else if (offered(m, MEDIA_PT_PCMA)) {
+		l->codec = MEDIA_MIX_PCMA;
+		(void)snprintf(m->fmt, sizeof(m->fmt), "%u", MEDIA_PT_PCMA);
+	} else if (m->opus_pt == CONFD_OPUS_PT && offered(m, m->opus_pt) &&
+		   media_mix_has_opus()) {
+		l->codec = MEDIA_MIX_OPUS;
+		(void)snprintf(m->fmt, sizeof(m->fmt), "%u", CONFD_OPUS_PT);
+		(void)snprintf(m->rtpmap, sizeof(m->rtpmap), "%u opus/48000/2",
+			       CONFD_OPUS_PT);
+	} else {
+		return -1;
+	}
+	m->npts = 1;
+	m->pts[0] = l->codec == MEDIA_MIX_PCMU ? MEDIA_PT_PCMU :
+		    l->codec == MEDIA_MIX_PCMA ? MEDIA_PT_PCMA :
+						 CONFD_OPUS_PT;
+	return 0;
+}
+
+/* Our SDP: each offered m-line mirrored (in mixing mode the first one
+ * with only the chosen codec, leg_codec_choose), RTP/SAVP on the conference's
  * RTP port, sendrecv (the first audio line; others rejected, port 0). */
 int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
 	      struct mbuf **mbp)

@@ -107,6 +107,9 @@ int confd_media_mix(struct confd_media *m, const struct conf_policy *p,
 uint16_t confd_media_port(const struct confd_media *m);
 /** Put a member (its RTP address from the SDP offer) into the fan-out. */
 int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp);
+/** A member's output codec in mixing mode (enum media_mix_codec: 0 PCMU,
+ *  1 PCMA, 2 Opus); a no-op (0) under media=switch. 0 or an errno. */
+int confd_media_codec(struct confd_media *m, conf_mid mid, int codec);
 /** Take it out (no-op if absent). */
 void confd_media_remove(struct confd_media *m, conf_mid mid);
 struct media_upkey;

@@ -420,6 +420,13 @@ int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp)
 	return 0;
 }
 
+int confd_media_codec(struct confd_media *m, conf_mid mid, int codec)
+{
+	if (!m || !m->mix)
+		return 0;
+	return confd_mixer_codec(m->mix, mid, codec);
+}
+
 void confd_media_remove(struct confd_media *m, conf_mid mid)
 {
 	struct mdest *d = m ? by_mid(m, mid) : NULL;

@@ -17,6 +17,7 @@ int confd_mlocal_mix(struct confd_media *m, const struct conf_policy *p,
 		     const uint32_t *ssrcs);
 uint16_t confd_mlocal_port(const struct confd_media *m);
 int confd_mlocal_add(struct confd_media *m, conf_mid mid, const struct sa *rtp);
+int confd_mlocal_codec(struct confd_media *m, conf_mid mid, int codec);
 void confd_mlocal_remove(struct confd_media *m, conf_mid mid);
 int confd_mlocal_sdes(struct confd_media *m, conf_mid mid,
 		      const struct media_upkey *k, size_t n, bool no_mki,

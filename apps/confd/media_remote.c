@@ -675,6 +675,13 @@ int confd_media_add(struct confd_media *m, conf_mid mid, const struct sa *rtp)
 	return m ? r_add(RM(m), mid, rtp) : EINVAL;
 }
 
+int confd_media_codec(struct confd_media *m, conf_mid mid, int codec)
+{
+	if (!R.remote)
+		return confd_mlocal_codec(m, mid, codec);
+	return 0; /* no mixing remotely */
+}
+
 void confd_media_remove(struct confd_media *m, conf_mid mid)
 {
 	if (!R.remote)

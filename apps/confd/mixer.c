@@ -13,8 +13,11 @@
  * instead of sending a burst: the members' queues hold only two frames
  * anyway (mix.h "Timing").
  *
- * Output. Each tick gives the common mix, encrypted once, with the members
- * that are not speakers as its fan-out, and one N-1 packet per speaker.
+ * Output. Each tick gives the common mix, encrypted once per codec class
+ * in use (PCMU, PCMA, Opus: each on its own focus SSRC, mix.h "Output"),
+ * with the class's members that are not speakers as its fan-out, and one
+ * N-1 packet per speaker in its codec. A member's codec is the one its
+ * SDP offer led to (answer.c leg_codec_choose, confd_mixer_codec).
  * They go to media.c's sender (media_sendq_fanout: one sendmmsg for many
  * copies). The ROC changes of the mixer's own streams are reported to the
  * conference core (CONF_EV_MEDIA_ROC), after the packets are sent: the
@@ -54,7 +57,9 @@ struct confd_mixer {
 
 size_t confd_mixer_nssrcs(const struct conf_policy *p)
 {
-	return p->media == CONF_MEDIA_MIX ? 1 + (size_t)p->speakers : 1;
+	/* the PCMU common mix, the N-1 places, the PCMA and Opus common
+	 * mixes (each codec class its own SSRC, mix.h "Output") */
+	return p->media == CONF_MEDIA_MIX ? 3 + (size_t)p->speakers : 1;
 }
 
 static bool ssrc_taken(const uint32_t *ssrc, size_t n, uint32_t v)
@@ -88,8 +93,8 @@ int confd_mixer_ssrcs(uint32_t *ssrc, size_t n)
 static void tick_once(struct confd_mixer *x)
 {
 	struct media_mix_out out;
-	uint32_t roc_ssrc[1 + MEDIA_MIX_SPEAKERS_MAX];
-	uint32_t roc[1 + MEDIA_MIX_SPEAKERS_MAX];
+	uint32_t roc_ssrc[MEDIA_MIX_PKTS_MAX];
+	uint32_t roc[MEDIA_MIX_PKTS_MAX];
 	size_t i, nroc = 0;
 	enum cc_err err;
 
@@ -159,6 +164,11 @@ static int mix_cfg(struct media_mix_cfg *cfg, const struct conf_policy *p,
 	cfg->ssrc_common = ssrcs[0];
 	for (i = 0; i < p->speakers; i++)
 		cfg->ssrc_n1[i] = ssrcs[1 + i];
+	cfg->ssrc_pcma = ssrcs[1 + p->speakers];
+	if (media_mix_has_opus()) {
+		cfg->opus_pt = CONFD_OPUS_PT;
+		cfg->ssrc_opus = ssrcs[2 + p->speakers];
+	}
 	cfg->roc = 0;
 	/* RFC 3550 §5.1: random initial sequence number and timestamp */
 	if (kmsc_rand_system((uint8_t *)&cfg->seq, sizeof(cfg->seq), NULL) ||
@@ -179,8 +189,9 @@ static void log_ssrcs(const struct confd_mixer *x, size_t speakers,
 				      i ? "," : "", ssrcs[1 + i]);
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s: mixing, %zu speakers, SSRCs common %08" PRIx32
-		  " n-1 %s",
-		  x->name, speakers, ssrcs[0], n1);
+		  " n-1 %s pcma %08" PRIx32 " opus %08" PRIx32,
+		  x->name, speakers, ssrcs[0], n1, ssrcs[1 + speakers],
+		  ssrcs[2 + speakers]);
 }
 
 int confd_mixer_alloc(struct confd_mixer **xp, const struct conf_policy *p,
@@ -231,6 +242,14 @@ enum cc_err confd_mixer_rx(struct confd_mixer *x, conf_mid mid,
 int confd_mixer_add(struct confd_mixer *x, conf_mid mid, void *leg)
 {
 	return media_mix_member_add(x->mx, mid, leg) ? EINVAL : 0;
+}
+
+int confd_mixer_codec(struct confd_mixer *x, conf_mid mid, int codec)
+{
+	enum cc_err e =
+		media_mix_member_codec(x->mx, mid, (enum media_mix_codec)codec);
+
+	return e == CC_ERR_UNSUPPORTED ? ENOTSUP : e ? EINVAL : 0;
 }
 
 void confd_mixer_remove(struct confd_mixer *x, conf_mid mid)

@@ -18,8 +18,13 @@ struct confd_mixer;
 typedef void(confd_mix_send_h)(const uint8_t *pkt, size_t len,
 			       const struct media_fanout *fan, void *arg);
 
+/** Opus's payload type in a mixing conference (offers with Opus under
+ *  another PT and no G.711 are refused: one common packet per codec). */
+#define CONFD_OPUS_PT 96
+
 /** How many focus SSRCs a conference under policy p reserves: 1 (the
- *  focus's SSRC) in switching mode, 1 + speakers in mixing mode. */
+ *  focus's SSRC) in switching mode, 3 + speakers in mixing mode (the
+ *  PCMU common mix, the N-1 places, the PCMA and Opus common mixes). */
 size_t confd_mixer_nssrcs(const struct conf_policy *p);
 
 /** Fill ssrc[0..n) with distinct random SSRCs (none 0). 0 or an errno. */
@@ -45,6 +50,9 @@ enum cc_err confd_mixer_rx(struct confd_mixer *x, conf_mid mid,
 
 /** A member hears the mix and may speak; leg is its send handle. */
 int confd_mixer_add(struct confd_mixer *x, conf_mid mid, void *leg);
+/** A member's output codec (enum media_mix_codec): 0, EINVAL (not in the
+ *  mix) or ENOTSUP (no such class, e.g. no libopus). */
+int confd_mixer_codec(struct confd_mixer *x, conf_mid mid, int codec);
 /** Out of the mix (no-op if absent). */
 void confd_mixer_remove(struct confd_mixer *x, conf_mid mid);
 /** NEW_EPOCH, SWITCH_MKI, RETIRE_EPOCH; others ignored. */

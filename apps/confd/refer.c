@@ -117,8 +117,10 @@ void dialout_accepted(struct leg *l, const struct conf_act_accept *a)
 					 .ssrc = &l->cc->focus_ssrc,
 					 .nmedia = 1,
 					 .supply = keys };
-	struct sipglue_media audio = { "audio", confd_media_port(l->cc->media),
-				       "RTP/SAVP", "0" };
+	struct sipglue_media audio = { .type = "audio",
+				       .port = confd_media_port(l->cc->media),
+				       .proto = "RTP/SAVP",
+				       .fmt = "0" };
 	struct sipglue_sdp_opts so = { .addr = confd_media_addr(l->cc->media,
 								l->laddr),
 				       .sess_id = l->cc->n,

@@ -212,6 +212,8 @@ bool sdes_invite(const struct sip_msg *msg, struct leg *l)
 	l->trust_sdes = true;
 	l->km.nmedia = s.nmedia;
 	memcpy(l->km.media, s.media, sizeof(s.media));
+	if (leg_codec_choose(l))
+		l->codec = 0; /* no G.711 offered: mirrored, mu-law sent */
 	rtp_addr(msg, l);
 	if (accept_leg(msg, l)) {
 		(void)sip_treply(NULL, confd_g.sip, msg, 500, "Server Error");

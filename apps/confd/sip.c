@@ -284,7 +284,8 @@ static void on_action(const struct conf_action *a, void *arg)
 		if (l && l->cookie == a->cookie) {
 			l->mid = a->member;
 			if (l->has_rtp &&
-			    confd_media_add(cc->media, l->mid, &l->rtp))
+			    (confd_media_add(cc->media, l->mid, &l->rtp) ||
+			     confd_media_codec(cc->media, l->mid, l->codec)))
 				confd_log(CONFD_LOG_WARN,
 					  "conference %s: %s: no media fan-out",
 					  cc->focus, who(l));
@@ -937,6 +938,23 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 		mem_deref(l);
 		return;
 	}
+	if (leg_codec_choose(l)) {
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: call %s: no codec for the mix "
+			  "(PCMU, PCMA or Opus/%u)",
+			  l->focus_id, l->callid, CONFD_OPUS_PT);
+		reply_stateless(msg, 488, "Not Acceptable Here", true);
+		mem_deref(l);
+		return;
+	}
+	if (confd_g.cf->policy.media == CONF_MEDIA_MIX)
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: call %s: mix codec %s (PT %s)",
+			  l->focus_id, l->callid,
+			  l->codec == 2 ? "opus" :
+			  l->codec == 1 ? "pcma" :
+					  "pcmu",
+			  l->km.nmedia ? l->km.media[0].fmt : "-");
 	rtp_addr(msg, l);
 	if (accept_leg(msg, l)) {
 		(void)sip_treply(NULL, confd_g.sip, msg, 500, "Server Error");

@@ -40,6 +40,7 @@ struct leg {
 	struct sipglue_km km;
 	struct sa rtp; /* the member's RTP address (SDP offer) */
 	bool has_rtp;
+	int codec; /* mixing mode: the output codec (enum media_mix_codec) */
 	uint32_t sess_ver;      /* o= version of our SDP */
 	struct kmsc_update upd; /* CSB update in flight */
 	uint32_t upd_epoch;     /* its epoch, 0 = none */
@@ -76,7 +77,7 @@ struct cconf {
 	uint32_t n;
 	char focus[KMSC_MAX_ID];
 	uint32_t focus_ssrc; /* = focus_ssrcs[0] (the mix's, if mixing) */
-	uint32_t focus_ssrcs[1 + CONF_SPEAKERS_MAX]; /* reserved in core */
+	uint32_t focus_ssrcs[3 + CONF_SPEAKERS_MAX]; /* reserved in core */
 	size_t n_focus_ssrcs;
 	struct cconf_tmr tmr[CONF_TIMER__COUNT];
 	struct tmr idle;
@@ -193,6 +194,12 @@ enum cc_err build_resp(struct leg *l, struct kmsc_csb *csb,
 void answer_accept(struct leg *l, const struct conf_act_accept *a);
 /** Our SDP: the offer's m-lines mirrored on the conference RTP port, with
  *  a=key-mgmt holding mikey (mlen bytes). */
+/** Mixing mode: choose the member's codec from its offer (PCMU if
+ *  offered, else PCMA, else Opus under CONFD_OPUS_PT), set l->codec and
+ *  leave only that format (and its rtpmap) in l->km.media[0] for every
+ *  SDP we build. Switch mode: nothing (the offer is mirrored). -1 if no
+ *  format is acceptable. */
+int leg_codec_choose(struct leg *l);
 int build_sdp(struct leg *l, const uint8_t *mikey, size_t mlen,
 	      struct mbuf **mbp);
 

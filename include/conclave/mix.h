@@ -12,10 +12,11 @@
  * kHz RTP clock, decoded by libopus straight to 8 kHz) [RFC 3551 §4.5.14,
  * RFC 7587]. Frames must be 20 ms (ptime 20).
  *
- * Why 8 kHz. The output is G.711 (8 kHz narrowband); mixing at 48 kHz
- * would cost six times the samples and a resampler for every G.711 input,
- * for bandwidth the output cannot carry. libopus decodes any Opus stream
- * at 8 kHz itself (its own band-limiting decimation).
+ * Why 8 kHz. The output is G.711 or narrowband Opus (8 kHz); mixing at 48
+ * kHz would cost six times the samples and a resampler for every G.711
+ * input, for bandwidth the output cannot carry. libopus decodes any Opus
+ * stream at 8 kHz itself (its own band-limiting decimation) and encodes
+ * 8 kHz input directly.
  *
  * Timing. No jitter buffer: each member has a queue of two decoded frames
  * and every tick (20 ms, driven by the caller) takes at most one frame
@@ -33,11 +34,19 @@
  * similar voices do not flap.
  *
  * Output. The selected speakers' frames are summed in int32 and clamped to
- * int16 (no wrap-around). One common mix of all of them is mu-law encoded
- * once and SRTP-protected ONCE under the current group epoch (its MKI) with
- * the focus's mixer SSRC; the same bytes go to every member who is not a
- * selected speaker. Each selected speaker gets the mix without its own
- * voice ("N-1") on its own focus SSRC, protected once per speaker. All
+ * int16 (no wrap-around). Every member has an output codec, set when it is
+ * added (enum media_mix_codec): G.711 mu-law (PT 0), A-law (PT 8) or Opus
+ * (cfg opus_pt, 8 kHz narrowband mono, 20 ms; RTP clock 48 kHz [RFC 7587
+ * §4.1], so its timestamps advance 960 per tick). The members who are not
+ * selected speakers form one class per codec; the common mix of all the
+ * speakers is encoded ONCE per class that has listeners and SRTP-protected
+ * ONCE under the current group epoch (its MKI), on that class's own focus
+ * SSRC (ssrc_common, ssrc_pcma, ssrc_opus); the same bytes go to every
+ * listener of the class. A class needs its own SSRC: two different
+ * payloads on one SSRC at one index would reuse the group key's keystream
+ * [RFC 3711 §9.1]. Each selected speaker gets the mix without its own
+ * voice ("N-1") in its own codec on its place's focus SSRC, protected once
+ * per speaker (a place's stream changes PT when its speaker does). All
  * output SSRCs are focus SSRCs reserved in the conference's registry
  * (conf.h focus_ssrcs), so no SSRC under the group key is used twice.
  *
@@ -63,6 +72,17 @@
 /** G.711 A-law payload type [RFC 3551 §6]. */
 #define MEDIA_PT_PCMA 8
 
+/** A member's output codec: the class whose common packet it gets. */
+enum media_mix_codec {
+	MEDIA_MIX_PCMU = 0, /* G.711 mu-law, PT 0 (the default) */
+	MEDIA_MIX_PCMA = 1, /* G.711 A-law, PT 8 (needs ssrc_pcma) */
+	MEDIA_MIX_OPUS = 2, /* Opus, PT opus_pt (needs opus_pt, ssrc_opus) */
+};
+/** Codec classes (enum media_mix_codec). */
+#define MEDIA_MIX_CODECS 3
+/** Packets one tick may make: a common one per class, an N-1 per place. */
+#define MEDIA_MIX_PKTS_MAX (MEDIA_MIX_CODECS + MEDIA_MIX_SPEAKERS_MAX)
+
 struct media_mix;
 
 /** A mixer's configuration. Zero fields take the documented defaults. */
@@ -76,6 +96,10 @@ struct media_mix_cfg {
 	 * and one N-1 stream per speaker place (the first max_speakers) */
 	uint32_t ssrc_common;
 	uint32_t ssrc_n1[MEDIA_MIX_SPEAKERS_MAX];
+	/* the common mix of the A-law and Opus classes (0: no such class:
+	 * members with that codec are refused) */
+	uint32_t ssrc_pcma;
+	uint32_t ssrc_opus;
 	/* where every output stream starts: ROC, SEQ (RFC 3550: random),
 	 * RTP timestamp (random) */
 	uint32_t roc;
@@ -96,7 +120,8 @@ struct media_mix_stats {
 	uint64_t clipped;         /* output samples clamped to int16 */
 	uint64_t speaker_changes; /* a member became a speaker */
 	uint64_t out_common;      /* common packets made (one protect each) */
-	uint64_t out_n1;          /* N-1 packets made */
+	uint64_t out_class[MEDIA_MIX_CODECS]; /* of which, per codec class */
+	uint64_t out_n1;                      /* N-1 packets made */
 };
 
 /** One packet a tick made, and who gets it: send `data` to every leg of
@@ -109,14 +134,16 @@ struct media_mix_pkt {
 	uint32_t roc;      /* the stream's ROC (for the CS map) */
 	bool roc_changed;  /* feed CONF_EV_MEDIA_ROC for ssrc */
 	media_mid speaker; /* 0: the common mix */
+	enum media_mix_codec codec;
 	struct media_fanout to;
 };
 
 /** What one tick produced. Valid until the next tick, membership change or
  *  epoch change. */
 struct media_mix_out {
-	struct media_mix_pkt pkt[1 + MEDIA_MIX_SPEAKERS_MAX];
-	size_t n; /* packets: the common one first, if it has listeners */
+	struct media_mix_pkt pkt[MEDIA_MIX_PKTS_MAX];
+	size_t n; /* packets: the common ones first (PCMU, PCMA, Opus: those
+		   * with listeners), then the N-1 ones */
 	media_mid speakers[MEDIA_MIX_SPEAKERS_MAX];
 	size_t n_speakers; /* selected this tick */
 	uint32_t mki;      /* the epoch the packets are under */
@@ -130,7 +157,8 @@ void media_mix_cfg_default(struct media_mix_cfg *cfg);
  * A mixer for one conference. oh tells who owns an SSRC and its ROC, as
  * for media_group_new() (confd answers from the conference's registry).
  * CC_ERR_INVAL: bad profile, max_speakers, opus_pt, hysteresis, or output
- * SSRCs not distinct; CC_ERR_UNSUPPORTED: Opus asked for, built without.
+ * SSRCs not distinct (or ssrc_opus without opus_pt); CC_ERR_UNSUPPORTED:
+ * Opus asked for, built without.
  */
 CC_MUST_USE enum cc_err media_mix_new(struct media_mix **mxp,
 				      const struct media_mix_cfg *cfg,
@@ -155,6 +183,16 @@ uint32_t media_mix_sending_mki(const struct media_mix *mx);
  *  and may speak. CC_ERR_INVAL if already in. */
 CC_MUST_USE enum cc_err media_mix_member_add(struct media_mix *mx,
 					     media_mid mid, void *leg);
+/** The same, with the member's output codec. CC_ERR_UNSUPPORTED if the
+ *  mixer has no such class (no SSRC for it, no opus_pt, no libopus). */
+CC_MUST_USE enum cc_err media_mix_member_add_codec(struct media_mix *mx,
+						   media_mid mid, void *leg,
+						   enum media_mix_codec codec);
+/** Change a member's output codec (from the next tick on).
+ *  CC_ERR_NOT_FOUND if absent, CC_ERR_UNSUPPORTED as above. */
+CC_MUST_USE enum cc_err media_mix_member_codec(struct media_mix *mx,
+					       media_mid mid,
+					       enum media_mix_codec codec);
 /** Take a member out at once (queued audio and decoder dropped).
  *  CC_ERR_NOT_FOUND if absent. */
 CC_MUST_USE enum cc_err media_mix_member_remove(struct media_mix *mx,
@@ -187,7 +225,7 @@ CC_MUST_USE enum cc_err media_mix_rx(struct media_mix *mx, media_mid from,
 CC_MUST_USE enum cc_err media_mix_tick(struct media_mix *mx,
 				       struct media_mix_out *out);
 
-/** An output stream's next index (ssrc: the common or an N-1 SSRC).
+/** An output stream's next index (ssrc: a common or an N-1 SSRC).
  *  CC_ERR_NOT_FOUND for another SSRC. */
 CC_MUST_USE enum cc_err media_mix_stream_state(const struct media_mix *mx,
 					       uint32_t ssrc, uint32_t *roc,

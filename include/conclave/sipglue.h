@@ -38,6 +38,12 @@ struct sipglue_media {
 	uint16_t port;  /* 0 = rejected stream */
 	char proto[24]; /* "RTP/SAVP" */
 	char fmt[32];   /* first format, e.g. "0" */
+	/* parsed: every numeric format (0..127) of the m-line, in order */
+	uint8_t pts[16];
+	size_t npts;
+	uint8_t opus_pt; /* a=rtpmap:<pt> opus/48000[/2] on it; 0: none */
+	/* built: "a=rtpmap:<rtpmap>" after the m-line if not empty */
+	char rtpmap[40];
 };
 
 /** What sipglue_km_parse found in an SDP body. */

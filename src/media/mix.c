@@ -40,15 +40,20 @@ bool media_mix_has_opus(void)
  * under the group key [RFC 3711 §9.1]). */
 static bool ssrcs_distinct(const struct media_mix_cfg *cfg, size_t n)
 {
-	size_t i, j;
+	uint32_t v[MIX_STREAMS];
+	size_t i, j, k = 0;
 
-	for (i = 0; i < n; i++) {
-		if (cfg->ssrc_n1[i] == cfg->ssrc_common)
-			return false;
-		for (j = i + 1; j < n; j++)
-			if (cfg->ssrc_n1[i] == cfg->ssrc_n1[j])
+	v[k++] = cfg->ssrc_common;
+	for (i = 0; i < n; i++)
+		v[k++] = cfg->ssrc_n1[i];
+	if (cfg->ssrc_pcma)
+		v[k++] = cfg->ssrc_pcma;
+	if (cfg->ssrc_opus)
+		v[k++] = cfg->ssrc_opus;
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++)
+			if (v[i] == v[j])
 				return false;
-	}
 	return true;
 }
 
@@ -62,7 +67,7 @@ static enum cc_err cfg_check(const struct media_mix_cfg *cfg, size_t *ns)
 		return CC_ERR_INVAL; /* dynamic range [RFC 3551 §6] */
 	if (cfg->hysteresis_pct && cfg->hysteresis_pct < 100)
 		return CC_ERR_INVAL;
-	if (!ssrcs_distinct(cfg, *ns))
+	if (!ssrcs_distinct(cfg, *ns) || (cfg->ssrc_opus && !cfg->opus_pt))
 		return CC_ERR_INVAL;
 	if (cfg->opus_pt && !media_mix_has_opus())
 		return CC_ERR_UNSUPPORTED;
@@ -81,8 +86,11 @@ static void mix_setup(struct media_mix *mx, const struct media_mix_cfg *cfg,
 	mx->gate = (uint64_t)rms * rms;
 	mx->send_slot = -1;
 	mx->ts = cfg->ts;
-	for (i = 0; i <= ns; i++) {
+	for (i = 0; i <= ns; i++)
 		mx->out[i].ssrc = i ? cfg->ssrc_n1[i - 1] : cfg->ssrc_common;
+	mx->out[MIX_CLASS_STREAM(MEDIA_MIX_PCMA)].ssrc = cfg->ssrc_pcma;
+	mx->out[MIX_CLASS_STREAM(MEDIA_MIX_OPUS)].ssrc = cfg->ssrc_opus;
+	for (i = 0; i < MIX_STREAMS; i++) {
 		mx->out[i].roc = cfg->roc;
 		mx->out[i].seq = cfg->seq;
 		mx->out[i].marker = true;
@@ -121,12 +129,48 @@ enum cc_err media_mix_new(struct media_mix **mxp,
 	return CC_OK;
 }
 
+bool mix_stream_live(const struct media_mix *mx, size_t k)
+{
+	return k <= mx->max_speakers ||
+	       (k > MEDIA_MIX_SPEAKERS_MAX && k < MIX_STREAMS &&
+		mx->out[k].ssrc != 0);
+}
+
+struct OpusEncoder *mix_opus_encoder(void)
+{
+#ifdef CONCLAVE_HAVE_OPUS
+	OpusEncoder *enc;
+	int err = OPUS_OK;
+
+	enc = opus_encoder_create(MEDIA_RATE, 1, OPUS_APPLICATION_VOIP, &err);
+	if (!enc || err != OPUS_OK)
+		return NULL;
+	/* narrowband (8 kHz input), 16 kbit/s: enough for speech */
+	(void)opus_encoder_ctl(enc, OPUS_SET_BITRATE(16000));
+	(void)opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(5));
+	return enc;
+#else
+	return NULL;
+#endif
+}
+
+void mix_opus_encoder_free(struct OpusEncoder *enc)
+{
+#ifdef CONCLAVE_HAVE_OPUS
+	if (enc)
+		opus_encoder_destroy(enc);
+#else
+	(void)enc;
+#endif
+}
+
 static void member_free(struct mix_member *m)
 {
 #ifdef CONCLAVE_HAVE_OPUS
 	if (m->opus)
 		opus_decoder_destroy(m->opus);
 #endif
+	mix_opus_encoder_free(m->enc);
 	free(m);
 }
 
@@ -138,6 +182,7 @@ void media_mix_free(struct media_mix *mx)
 		return;
 	for (i = 0; i < mx->n; i++)
 		member_free(mx->mem[i]);
+	mix_opus_encoder_free(mx->enc_common);
 	media_rxcore_fini(&mx->core); /* wipes every epoch's key */
 	free(mx->dest);
 	free(mx->mem);
@@ -207,7 +252,9 @@ static enum cc_err tx_create(struct media_mix *mx, struct media_epoch *ep)
 	size_t i;
 
 	s = srtp_create(&ep->tx, NULL);
-	for (i = 0; s == srtp_err_status_ok && i <= mx->max_speakers; i++) {
+	for (i = 0; s == srtp_err_status_ok && i < MIX_STREAMS; i++) {
+		if (!mix_stream_live(mx, i))
+			continue;
 		media_policy(&pol, &mk, mkp, mx->core.profile, ep,
 			     ssrc_specific, mx->out[i].ssrc);
 		s = srtp_add_stream(ep->tx, &pol);
@@ -264,7 +311,49 @@ static enum cc_err grow_members(struct media_mix *mx)
 	return CC_OK;
 }
 
+/* The mixer can send codec class c. */
+static enum cc_err codec_ok(const struct media_mix *mx, enum media_mix_codec c)
+{
+	switch (c) {
+	case MEDIA_MIX_PCMU:
+		return CC_OK;
+	case MEDIA_MIX_PCMA:
+	case MEDIA_MIX_OPUS:
+		return mx->out[MIX_CLASS_STREAM(c)].ssrc ? CC_OK :
+							   CC_ERR_UNSUPPORTED;
+	default:
+		return CC_ERR_INVAL;
+	}
+}
+
 enum cc_err media_mix_member_add(struct media_mix *mx, media_mid mid, void *leg)
+{
+	return media_mix_member_add_codec(mx, mid, leg, MEDIA_MIX_PCMU);
+}
+
+enum cc_err media_mix_member_codec(struct media_mix *mx, media_mid mid,
+				   enum media_mix_codec codec)
+{
+	struct mix_member *m;
+	uint32_t at;
+	enum cc_err err;
+
+	if (!mx || !media_map_get(&mx->map, mid, &at))
+		return CC_ERR_NOT_FOUND;
+	err = codec_ok(mx, codec);
+	if (err)
+		return err;
+	m = mx->mem[at];
+	if (m->codec != codec) {
+		mix_opus_encoder_free(m->enc);
+		m->enc = NULL;
+	}
+	m->codec = codec;
+	return CC_OK;
+}
+
+enum cc_err media_mix_member_add_codec(struct media_mix *mx, media_mid mid,
+				       void *leg, enum media_mix_codec codec)
 {
 	struct mix_member *m;
 	uint32_t at;
@@ -272,6 +361,9 @@ enum cc_err media_mix_member_add(struct media_mix *mx, media_mid mid, void *leg)
 
 	if (!mx || !mid || media_map_get(&mx->map, mid, &at))
 		return CC_ERR_INVAL;
+	err = codec_ok(mx, codec);
+	if (err)
+		return err;
 	err = grow_members(mx);
 	if (err)
 		return err;
@@ -286,6 +378,7 @@ enum cc_err media_mix_member_add(struct media_mix *mx, media_mid mid, void *leg)
 	m->mid = mid;
 	m->at = mx->n;
 	m->place = -1;
+	m->codec = codec;
 	mx->dest[mx->n].mid = mid;
 	mx->dest[mx->n].leg = leg;
 	mx->mem[mx->n++] = m;
@@ -560,8 +653,8 @@ enum cc_err media_mix_stream_state(const struct media_mix *mx, uint32_t ssrc,
 {
 	size_t i;
 
-	for (i = 0; i <= mx->max_speakers; i++) {
-		if (mx->out[i].ssrc == ssrc) {
+	for (i = 0; i < MIX_STREAMS; i++) {
+		if (mix_stream_live(mx, i) && mx->out[i].ssrc == ssrc) {
 			*roc = mx->out[i].roc;
 			*seq = mx->out[i].seq;
 			return CC_OK;

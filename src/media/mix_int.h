@@ -13,10 +13,15 @@
  * aligned for libsrtp. */
 #define MIX_PKT_WORDS \
 	((MEDIA_RTP_HDR_LEN + MEDIA_FRAME + SRTP_MAX_TRAILER_LEN + 3) / 4)
-/* Output streams: the common mix, then one N-1 stream per speaker place. */
-#define MIX_STREAMS (1 + MEDIA_MIX_SPEAKERS_MAX)
+/* Output streams: the PCMU common mix, one N-1 stream per speaker place,
+ * then the PCMA and Opus common mixes (ssrc 0 if the class is absent). */
+#define MIX_STREAMS (MEDIA_MIX_CODECS + MEDIA_MIX_SPEAKERS_MAX)
+/* The stream index of codec class c's common mix. */
+#define MIX_CLASS_STREAM(c) \
+	((c) == MEDIA_MIX_PCMU ? 0 : MEDIA_MIX_SPEAKERS_MAX + (size_t)(c))
 
 struct OpusDecoder;
+struct OpusEncoder;
 
 /* One member: its queue of decoded frames, level and speaker place. */
 struct mix_member {
@@ -31,8 +36,10 @@ struct mix_member {
 	uint64_t level;     /* smoothed mean square */
 	bool active;        /* in mx->act[] at act_at */
 	size_t act_at;
-	int place; /* speaker place, -1 if not a speaker */
+	int place;                  /* speaker place, -1 if not a speaker */
+	enum media_mix_codec codec; /* output */
 	struct OpusDecoder *opus;
+	struct OpusEncoder *enc; /* its N-1 stream's, if Opus */
 };
 
 /* One output stream's RTP/SRTP state. */
@@ -69,6 +76,8 @@ struct media_mix {
 	int16_t ulaw[256], alaw[256];
 	int16_t tmp[MEDIA_FRAME];
 	int32_t sum[MEDIA_FRAME];
+	int16_t pcm[MEDIA_FRAME];       /* the mix being encoded */
+	struct OpusEncoder *enc_common; /* the Opus class's */
 	uint32_t pkt[MIX_STREAMS][MIX_PKT_WORDS];
 	struct media_mix_stats st;
 };
@@ -80,6 +89,12 @@ CC_MUST_USE enum cc_err mix_activate(struct media_mix *mx,
 void mix_deactivate(struct media_mix *mx, size_t i);
 /* Swap members at indices a and b of dest[]/mem[], keeping the map. */
 void mix_swap(struct media_mix *mx, size_t a, size_t b);
+/* True if output stream k exists (an N-1 place in use, or a class with
+ * an SSRC). */
+bool mix_stream_live(const struct media_mix *mx, size_t k);
+/* A 20 ms Opus encoder at 8 kHz (narrowband, VoIP), or NULL. */
+struct OpusEncoder *mix_opus_encoder(void);
+void mix_opus_encoder_free(struct OpusEncoder *enc);
 /* The libsrtp send session of the output epoch, created on first use. */
 CC_MUST_USE enum cc_err mix_tx_session(struct media_mix *mx, srtp_t *tx);
 

@@ -1,12 +1,16 @@
 /*
  * mix_tick.c -- the mixer's 20 ms tick (mix.h): take a frame per member,
  * select the speakers by energy with hysteresis, mix in int32 and clamp,
- * encode mu-law, and protect: the common mix ONCE for every listener, and
- * one N-1 mix per speaker.
+ * encode and protect: the common mix ONCE per codec class for every
+ * listener of that class, and one N-1 mix per speaker in its own codec.
  */
 #include "mix_int.h"
 
 #include <string.h>
+
+#ifdef CONCLAVE_HAVE_OPUS
+#include <opus.h>
+#endif
 
 /* ---- levels ---------------------------------------------------------------- */
 
@@ -167,22 +171,61 @@ static int16_t clamp16(int32_t v, uint64_t *clipped)
 	return (int16_t)v;
 }
 
-/* The mix without `own` (NULL: everyone), clamped and mu-law encoded. */
-static void mix_encode(struct media_mix *mx, const int16_t *own, uint8_t *out)
+/* mx->pcm = the mix without `own` (NULL: everyone), clamped. */
+static void mix_pcm(struct media_mix *mx, const int16_t *own)
 {
 	size_t i;
 
 	for (i = 0; i < MEDIA_FRAME; i++)
-		out[i] = media_ulaw_encode(clamp16(
-			mx->sum[i] - (own ? own[i] : 0), &mx->st.clipped));
+		mx->pcm[i] = clamp16(mx->sum[i] - (own ? own[i] : 0),
+				     &mx->st.clipped);
+}
+
+static uint8_t codec_pt(const struct media_mix *mx, enum media_mix_codec c)
+{
+	return c == MEDIA_MIX_PCMA ? MEDIA_PT_PCMA :
+	       c == MEDIA_MIX_OPUS ? mx->opus_pt :
+				     MEDIA_PT_PCMU;
+}
+
+/* Encode mx->pcm in codec c into out (room for MEDIA_FRAME bytes); *n is
+ * the payload's length. *enc is the stream's Opus encoder, made on first
+ * use. */
+static enum cc_err encode(struct media_mix *mx, enum media_mix_codec c,
+			  struct OpusEncoder **enc, uint8_t *out, size_t *n)
+{
+	size_t i;
+
+	if (c == MEDIA_MIX_OPUS) {
+#ifdef CONCLAVE_HAVE_OPUS
+		opus_int32 r;
+
+		if (!*enc && !(*enc = mix_opus_encoder()))
+			return CC_ERR_NOMEM;
+		r = opus_encode(*enc, mx->pcm, MEDIA_FRAME, out, MEDIA_FRAME);
+		if (r <= 0)
+			return CC_ERR_UNSUPPORTED;
+		*n = (size_t)r;
+		return CC_OK;
+#else
+		(void)enc;
+		return CC_ERR_UNSUPPORTED;
+#endif
+	}
+	for (i = 0; i < MEDIA_FRAME; i++)
+		out[i] = c == MEDIA_MIX_PCMA ? media_alaw_encode(mx->pcm[i]) :
+					       media_ulaw_encode(mx->pcm[i]);
+	*n = MEDIA_FRAME;
+	return CC_OK;
 }
 
 /* ---- output ----------------------------------------------------------------- */
 
-static void rtp_header(uint8_t *h, const struct mix_stream *s, uint32_t ts)
+static void rtp_header(uint8_t *h, const struct mix_stream *s, uint8_t pt,
+		       uint32_t ts)
 {
 	h[0] = 0x80; /* V=2 */
-	h[1] = (uint8_t)((s->marker ? 0x80 : 0) | MEDIA_PT_PCMU);
+	h[1] = (uint8_t)((s->marker ? 0x80 : 0) | pt);
 	h[2] = (uint8_t)(s->seq >> 8);
 	h[3] = (uint8_t)s->seq;
 	h[4] = (uint8_t)(ts >> 24);
@@ -195,19 +238,28 @@ static void rtp_header(uint8_t *h, const struct mix_stream *s, uint32_t ts)
 	h[11] = (uint8_t)s->ssrc;
 }
 
-/* Mix (without own), encode and protect stream k into mx->pkt[k], once,
- * under the sending epoch; the packet goes into out->pkt[out->n]. */
+/* Encode mx->pcm in codec c and protect stream k into
+ * mx->pkt[k], once, under the sending epoch; the packet goes into
+ * out->pkt[out->n]. Opus's RTP clock is 48 kHz [RFC 7587 §4.1]: its
+ * timestamp is 6 x the 8 kHz one (mod 2^32, so still +960 per tick). */
 static enum cc_err emit(struct media_mix *mx, srtp_t tx, size_t k,
-			const int16_t *own, struct media_mix_out *out)
+			enum media_mix_codec c, struct OpusEncoder **enc,
+			struct media_mix_out *out)
 {
 	struct mix_stream *s = &mx->out[k];
 	struct media_mix_pkt *op = &out->pkt[out->n];
 	uint8_t *buf = (uint8_t *)mx->pkt[k];
-	int len = MEDIA_RTP_HDR_LEN + MEDIA_FRAME;
+	size_t pl = 0;
+	int len;
 	srtp_err_status_t st;
+	enum cc_err err;
 
-	rtp_header(buf, s, mx->ts);
-	mix_encode(mx, own, buf + MEDIA_RTP_HDR_LEN);
+	rtp_header(buf, s, codec_pt(mx, c),
+		   c == MEDIA_MIX_OPUS ? 6u * mx->ts : mx->ts);
+	err = encode(mx, c, enc, buf + MEDIA_RTP_HDR_LEN, &pl);
+	if (err)
+		return err;
+	len = (int)(MEDIA_RTP_HDR_LEN + pl);
 	st = srtp_protect_mki(tx, buf, &len, 1, 0);
 	if (st != srtp_err_status_ok)
 		return media_srtp_err(st);
@@ -224,32 +276,84 @@ static enum cc_err emit(struct media_mix *mx, srtp_t tx, size_t k,
 	op->ssrc = s->ssrc;
 	op->roc = s->roc;
 	op->roc_changed = s->roc_changed;
+	op->codec = c;
 	s->roc_changed = false;
 	out->n++;
 	return CC_OK;
 }
 
-/* The common mix to every member that is not a speaker (if any). */
+static enum media_mix_codec codec_at(const struct media_mix *mx, size_t i)
+{
+	return mx->mem[i]->codec;
+}
+
+/* The listeners (dest[ns..n)) grouped by codec class, PCMU, PCMA, Opus
+ * (a three-way partition; already grouped costs no swaps); start[c] and
+ * cnt[c] give each class's run. */
+static void group_listeners(struct media_mix *mx, size_t ns,
+			    size_t start[MEDIA_MIX_CODECS],
+			    size_t cnt[MEDIA_MIX_CODECS])
+{
+	size_t lo = ns, mid = ns, hi = mx->n;
+
+	while (mid < hi) {
+		switch (codec_at(mx, mid)) {
+		case MEDIA_MIX_PCMU:
+			mix_swap(mx, lo++, mid++);
+			break;
+		case MEDIA_MIX_PCMA:
+			mid++;
+			break;
+		default:
+			while (hi - 1 > mid &&
+			       codec_at(mx, hi - 1) == MEDIA_MIX_OPUS)
+				hi--;
+			mix_swap(mx, mid, --hi);
+			break;
+		}
+	}
+	start[MEDIA_MIX_PCMU] = ns;
+	cnt[MEDIA_MIX_PCMU] = lo - ns;
+	start[MEDIA_MIX_PCMA] = lo;
+	cnt[MEDIA_MIX_PCMA] = hi - lo;
+	start[MEDIA_MIX_OPUS] = hi;
+	cnt[MEDIA_MIX_OPUS] = mx->n - hi;
+}
+
+/* The common mix, once per codec class, to every member of the class
+ * that is not a speaker (classes without listeners: nothing). */
 static enum cc_err emit_common(struct media_mix *mx, srtp_t tx, size_t ns,
 			       struct media_mix_out *out)
 {
-	struct media_mix_pkt *op = &out->pkt[out->n];
+	size_t start[MEDIA_MIX_CODECS], cnt[MEDIA_MIX_CODECS];
+	struct media_mix_pkt *op;
+	size_t c;
 	enum cc_err err;
 
 	if (mx->n <= ns)
 		return CC_OK;
-	err = emit(mx, tx, 0, NULL, out);
-	if (err)
-		return err;
-	op->speaker = 0;
-	op->to.dest = mx->dest + ns;
-	op->to.n = mx->n - ns;
-	op->to.skip = op->to.n;
-	mx->st.out_common++;
+	group_listeners(mx, ns, start, cnt);
+	mix_pcm(mx, NULL);
+	for (c = 0; c < MEDIA_MIX_CODECS; c++) {
+		if (!cnt[c])
+			continue;
+		op = &out->pkt[out->n];
+		err = emit(mx, tx, MIX_CLASS_STREAM(c), (enum media_mix_codec)c,
+			   &mx->enc_common, out);
+		if (err)
+			return err;
+		op->speaker = 0;
+		op->to.dest = mx->dest + start[c];
+		op->to.n = cnt[c];
+		op->to.skip = op->to.n;
+		mx->st.out_common++;
+		mx->st.out_class[c]++;
+	}
 	return CC_OK;
 }
 
-/* Each speaker's N-1 mix on its place's SSRC, to that speaker alone. */
+/* Each speaker's N-1 mix in its codec on its place's SSRC, to that
+ * speaker alone. */
 static enum cc_err emit_n1(struct media_mix *mx, srtp_t tx,
 			   struct media_mix_out *out)
 {
@@ -262,7 +366,8 @@ static enum cc_err emit_n1(struct media_mix *mx, srtp_t tx,
 		if (!(m = mx->spk[p]))
 			continue;
 		op = &out->pkt[out->n];
-		err = emit(mx, tx, 1 + p, m->cur, out);
+		mix_pcm(mx, m->cur);
+		err = emit(mx, tx, 1 + p, m->codec, &m->enc, out);
 		if (err)
 			return err;
 		op->speaker = m->mid;
@@ -280,7 +385,7 @@ static void streams_idle(struct media_mix *mx)
 {
 	size_t k;
 
-	for (k = 0; k <= mx->max_speakers; k++) {
+	for (k = 0; k < MIX_STREAMS; k++) {
 		if (!mx->out[k].used)
 			mx->out[k].marker = true;
 		mx->out[k].used = false;

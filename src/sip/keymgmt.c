@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 bool sipglue_next_line(const char **cur, const char *end,
 		       struct sipglue_line *l)
@@ -65,6 +66,60 @@ static enum cc_err token(const char **p, const char *end, char *out, size_t cap)
 	return CC_OK;
 }
 
+/* A numeric payload type 0..127, else -1. */
+static int pt_of(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	if (!n || n > 3)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= 127 ? v : -1;
+}
+
+/* The numeric formats: the first one, then the rest of the line. */
+static void fmt_list(const char *first, const char **p, const char *end,
+		     struct sipglue_media *m)
+{
+	const char *s;
+	int v;
+
+	m->npts = 0;
+	v = pt_of(first, strlen(first));
+	if (v >= 0)
+		m->pts[m->npts++] = (uint8_t)v;
+	while (*p < end && m->npts < sizeof(m->pts)) {
+		while (*p < end && **p == ' ')
+			(*p)++;
+		for (s = *p; *p < end && **p != ' '; (*p)++)
+			;
+		v = pt_of(s, (size_t)(*p - s));
+		if (v >= 0)
+			m->pts[m->npts++] = (uint8_t)v;
+	}
+}
+
+/* a=rtpmap:<pt> opus/48000[/2] on the current m-line (RFC 7587 §7). */
+static void parse_rtpmap(const struct sipglue_line *l, struct sipglue_media *m)
+{
+	const char *p = l->p + strlen("a=rtpmap:"), *end = l->p + l->n, *s;
+	int v;
+
+	for (s = p; p < end && *p != ' '; p++)
+		;
+	v = pt_of(s, (size_t)(p - s));
+	while (p < end && *p == ' ')
+		p++;
+	if (v >= 96 && end - p >= 10 && !strncasecmp(p, "opus/48000", 10) &&
+	    (end - p == 10 || p[10] == '/') && !m->opus_pt)
+		m->opus_pt = (uint8_t)v;
+}
+
 /* m=<media> <port>[/<n>] <proto> <fmt> ... (RFC 4566 §5.14) */
 enum cc_err sipglue_parse_media(const struct sipglue_line *l,
 				struct sipglue_media *m)
@@ -84,6 +139,7 @@ enum cc_err sipglue_parse_media(const struct sipglue_line *l,
 		err = token(&p, end, m->fmt, sizeof(m->fmt));
 	if (err)
 		return err == CC_ERR_SPACE ? CC_ERR_MALFORMED : err;
+	fmt_list(m->fmt, &p, end, m);
 	for (i = 0; port[i] && port[i] != '/'; i++) {
 		if (port[i] < '0' || port[i] > '9')
 			return CC_ERR_MALFORMED;
@@ -137,6 +193,10 @@ static enum cc_err parse_line(const struct sipglue_line *l, bool media,
 		if (km->nmedia >= SIPGLUE_MAX_MEDIA)
 			return CC_ERR_UNSUPPORTED;
 		return sipglue_parse_media(l, &km->media[km->nmedia++]);
+	}
+	if (media && sipglue_has_prefix(l, "a=rtpmap:")) {
+		parse_rtpmap(l, &km->media[km->nmedia - 1]);
+		return CC_OK;
 	}
 	if (!sipglue_has_prefix(l, "a=key-mgmt:"))
 		return CC_OK;
@@ -279,6 +339,8 @@ static enum cc_err put_media(const struct sipglue_sdp_opts *o, char *out,
 
 		err = put(out, cap, n, "m=%s %u %s %s\r\n", m->type,
 			  (unsigned)m->port, m->proto, m->fmt);
+		if (!err && m->rtpmap[0])
+			err = put(out, cap, n, "a=rtpmap:%s\r\n", m->rtpmap);
 		if (!err && o->dir)
 			err = put(out, cap, n, "a=%s\r\n", o->dir);
 	}

@@ -294,7 +294,9 @@ static int offer_h(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	static char sdp[SIPGLUE_MAX_SDP];
 	struct kmsc_env env = env_now();
 	struct kmsc_status st;
-	struct sipglue_media audio = { "audio", 0, "RTP/SAVP", "0" };
+	struct sipglue_media audio = {
+		.type = "audio", .port = 0, .proto = "RTP/SAVP", .fmt = "0"
+	};
 	struct sipglue_sdp_opts so = { .addr = "127.0.0.1",
 				       .sess_id = 1,
 				       .sess_ver = 2,
@@ -444,7 +446,9 @@ static int call(void)
 /* Ticket from the KMS, TRANSFER_INIT, SDP offer. */
 static int prepare(void)
 {
-	static struct sipglue_media audio = { "audio", 40000, "RTP/SAVP", "0" };
+	static struct sipglue_media audio = {
+		.type = "audio", .port = 40000, .proto = "RTP/SAVP", .fmt = "0"
+	};
 	static uint8_t xi[KMSC_MAX_MSG];
 	static char sdp[SIPGLUE_MAX_SDP], ids[KMSC_MAX_RESPONDERS][KMSC_MAX_ID];
 	const char *to[KMSC_MAX_RESPONDERS] = { U.target };
