@@ -31,11 +31,14 @@ static void switch_resp_h(int err, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
 
-	if (err || !msg || msg->scode >= 300)
+	if (err || !msg)
 		confd_log(CONFD_LOG_WARN,
-			  "conference %s: switch INFO to %s: %s%u",
-			  conf_name(l), who(l), err ? strerror(err) : "status ",
-			  err || !msg ? 0 : msg->scode);
+			  "conference %s: switch INFO to %s: %s", conf_name(l),
+			  who(l), err ? strerror(err) : "no answer");
+	else if (msg->scode >= 300)
+		confd_log(CONFD_LOG_WARN,
+			  "conference %s: switch INFO to %s: status %u",
+			  conf_name(l), who(l), msg->scode);
 }
 
 static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
