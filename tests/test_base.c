@@ -4,6 +4,10 @@
  */
 #include "check.h"
 
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 static void test_reader(void)
 {
 	static const uint8_t b[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
@@ -137,8 +141,60 @@ static void test_hex(void)
 	CHECK_ERR(cc_hex_decode("0011223344", b, sizeof(b), &n), CC_ERR_SPACE);
 }
 
+struct seen {
+	int n;
+	char last[32];
+};
+
+static bool conf_key(const char *k, const char *v, void *arg)
+{
+	struct seen *s = arg;
+
+	if (!strcmp(k, "bad"))
+		return false;
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s=%s", k, v);
+	return true;
+}
+
+/* cc_conf_file: comments, blanks, a missing value or a refused key is
+ * exit status 2 with nothing after it applied; a missing file only if
+ * must. */
+static void test_conf_file(void)
+{
+	char path[] = "/tmp/conclave-conf-XXXXXX";
+	struct seen s = { 0 };
+	FILE *f;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	fputs("# comment\n\n  a 1  # tail\n\tb\tx y\r\n", f);
+	fclose(f);
+	CHECK(cc_conf_file("t", path, true, conf_key, &s) == 0);
+	CHECK(s.n == 2 && !strcmp(s.last, "b=x y"));
+	f = fopen(path, "a");
+	fputs("novalue\nc 3\n", f);
+	fclose(f);
+	s.n = 0;
+	CHECK(cc_conf_file("t", path, true, conf_key, &s) == 2);
+	CHECK(s.n == 2); /* c was not applied */
+	f = fopen(path, "w");
+	fputs("a 1\nbad 2\nc 3\n", f);
+	fclose(f);
+	s.n = 0;
+	CHECK(cc_conf_file("t", path, true, conf_key, &s) == 2);
+	CHECK(s.n == 1);
+	unlink(path);
+	CHECK(cc_conf_file("t", path, false, conf_key, &s) == 0);
+	CHECK(cc_conf_file("t", path, true, conf_key, &s) == 2);
+}
+
 int main(void)
 {
+	test_conf_file();
 	test_reader();
 	test_writer();
 	test_errors();

@@ -250,51 +250,9 @@ static bool set_key(struct confd_conf *cf, const char *key, const char *v)
 	return false;
 }
 
-/* `key value` lines; '#' comments. */
-static int read_file(struct confd_conf *cf, const char *path, bool must)
+static bool key_h(const char *k, const char *v, void *arg)
 {
-	char line[1024];
-	unsigned no = 0;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		if (!must && errno == ENOENT)
-			return 0;
-		fprintf(stderr, "conclave-confd: %s: %s\n", path,
-			strerror(errno));
-		return 2;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *k, *v, *e;
-
-		no++;
-		if ((e = strchr(p, '#')))
-			*e = '\0';
-		e = p + strlen(p);
-		while (e > p && (e[-1] == '\n' || e[-1] == ' ' ||
-				 e[-1] == '\t' || e[-1] == '\r'))
-			*--e = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			continue;
-		k = p;
-		v = p + strcspn(p, " \t");
-		if (*v)
-			*v++ = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (!*v || !set_key(cf, k, v)) {
-			fprintf(stderr,
-				"conclave-confd: %s:%u: bad line for "
-				"\"%s\"\n",
-				path, no, k);
-			fclose(f);
-			return 2;
-		}
-	}
-	fclose(f);
-	return 0;
+	return set_key(arg, k, v);
 }
 
 static int parse_args(int argc, char **argv, struct confd_conf *cf)
@@ -314,7 +272,7 @@ static int parse_args(int argc, char **argv, struct confd_conf *cf)
 			must = true;
 		}
 	}
-	rc = read_file(cf, path, must);
+	rc = cc_conf_file("conclave-confd", path, must, key_h, cf);
 	for (i = 1; !rc && i < argc; i++) {
 		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
 			i++;

@@ -646,50 +646,9 @@ static bool set_key(struct mediad_conf *cf, const char *k, const char *v)
 	return false;
 }
 
-static int read_file(struct mediad_conf *cf, const char *path, bool must)
+static bool key_h(const char *k, const char *v, void *arg)
 {
-	char line[1024];
-	unsigned no = 0;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		if (!must && errno == ENOENT)
-			return 0;
-		fprintf(stderr, "conclave-mediad: %s: %s\n", path,
-			strerror(errno));
-		return 2;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *k, *v, *e;
-
-		no++;
-		if ((e = strchr(p, '#')))
-			*e = '\0';
-		e = p + strlen(p);
-		while (e > p && (e[-1] == '\n' || e[-1] == ' ' ||
-				 e[-1] == '\t' || e[-1] == '\r'))
-			*--e = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			continue;
-		k = p;
-		v = p + strcspn(p, " \t");
-		if (*v)
-			*v++ = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (!*v || !set_key(cf, k, v)) {
-			fprintf(stderr,
-				"conclave-mediad: %s:%u: bad line for "
-				"\"%s\"\n",
-				path, no, k);
-			fclose(f);
-			return 2;
-		}
-	}
-	fclose(f);
-	return 0;
+	return set_key(arg, k, v);
 }
 
 static int parse_args(int argc, char **argv, struct mediad_conf *cf)
@@ -709,7 +668,7 @@ static int parse_args(int argc, char **argv, struct mediad_conf *cf)
 			must = true;
 		}
 	}
-	err = read_file(cf, path, must);
+	err = cc_conf_file("conclave-mediad", path, must, key_h, cf);
 	if (err)
 		return err;
 	for (i = 1; i < argc; i++) {

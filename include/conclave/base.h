@@ -119,4 +119,18 @@ CC_MUST_USE enum cc_err cc_b64_encode(const uint8_t *p, size_t n, char *out,
 CC_MUST_USE enum cc_err cc_b64_decode(const char *s, size_t slen, uint8_t *out,
 				      size_t cap, size_t *outlen);
 
+/* ---- daemon config files ---------------------------------------------- */
+
+/** One `key value` setting; false if the key or value is bad. */
+typedef bool(cc_conf_key_h)(const char *key, const char *value, void *arg);
+
+/**
+ * Read a config file of `key value` lines ('#' starts a comment, blank
+ * lines skipped) and hand each to h. A missing file is fine unless must.
+ * On a bad line or an unreadable file, prints "PROG: PATH[:LINE]: ..." on
+ * stderr and returns 2 (the daemons' usage exit status); else 0.
+ */
+int cc_conf_file(const char *prog, const char *path, bool must,
+		 cc_conf_key_h *h, void *arg);
+
 #endif
