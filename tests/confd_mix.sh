@@ -24,6 +24,10 @@
 #      voices at any time); each of the three hears the other two on its
 #      N-1 SSRC; no stream anyone heard holds more than 3 member tones.
 #
+# With CONCLAVE_TEST_MEDIA=remote (ctest's confd_mix_remote), each confd
+# drives its own conclave-mediad over mutual TLS and the mixer runs there
+# (issue 7 §3); the checks are the same.
+#
 # usage: confd_mix.sh <conclave-binary> <build>/tests
 # exit 77 (skip) if a binary is missing.
 set -u
@@ -49,6 +53,7 @@ confd() {
 	local x=$1 sport=$2 line
 	shift 2
 	mkdir -p "$W/$x"
+	env_media "$W/$x"
 	{
 		echo "udp 127.0.0.1:$sport"
 		echo "tcp 127.0.0.1:$sport"
@@ -62,7 +67,7 @@ confd() {
 		echo "policy min-rekey-interval=1s"
 		echo "policy grace=3000"
 		echo "policy ack-deadline=3000"
-		for line in "$@"; do echo "$line"; done
+		for line in "$@" "${MEDIA_LINES[@]}"; do echo "$line"; done
 	} >"$W/$x/confd.conf"
 	"$CONFD" --config "$W/$x/confd.conf" >"$W/$x/confd.log" 2>&1 &
 	env_bg $!
@@ -117,12 +122,12 @@ for p in $PIDS; do
 done
 
 for x in a b; do
-	grep -q "mixing, [34] speakers" "$W/$x/confd.log" &&
+	grep -qs "mixing, [34] speakers" "$W/$x/confd.log" "$W/$x/mediad.log" &&
 		ok "$x: confd mixes" || fail "$x: confd did not mix"
 done
 
 python3 - "$W" <<'EOP' || FAIL=1
-import json, re, sys
+import glob, json, re, sys
 w = sys.argv[1]
 TONE = {"alice": 600, "bob": 1050, "carol": 1650, "dave": 2400}
 NAMES = tuple(TONE)
@@ -135,8 +140,8 @@ def check(c, msg):
 
 def load(x):
     r = {n: json.load(open(f"{w}/{x}/{n}.json")) for n in NAMES}
-    m = re.search(r"SSRCs common ([0-9a-f]{8}) n-1 ([0-9a-f,]+)",
-                  open(f"{w}/{x}/confd.log").read())
+    logs = "".join(open(f).read() for f in glob.glob(f"{w}/{x}/*.log"))
+    m = re.search(r"SSRCs common ([0-9a-f]{8}) n-1 ([0-9a-f,]+)", logs)
     common = int(m[1], 16) if m else -1
     n1 = [int(s, 16) for s in m[2].split(",")] if m else []
     return r, common, n1
@@ -210,7 +215,7 @@ for n in ("alice", "bob", "carol"):
 sys.exit(1 if bad else 0)
 EOP
 
-if cat "$W"/?/*.out "$W"/?/confd.log | grep -Eqi '[0-9a-f]{32}'; then
+if cat "$W"/?/*.out "$W"/?/*.log | grep -Eqi '[0-9a-f]{32}'; then
 	fail "output holds something key-like"
 fi
 [ "$FAIL" = 0 ] && { echo "all mixing checks passed"; exit 0; }
@@ -219,7 +224,9 @@ for x in a b; do
 		echo "--- $x/$n.out"
 		tail -n 15 "$W/$x/$n.out"
 	done
-	echo "--- $x/confd.log"
-	grep -v DEBUG "$W/$x/confd.log" | tail -n 30
+	for l in "$W/$x"/*.log; do
+		echo "--- $l"
+		grep -v DEBUG "$l" | tail -n 30
+	done
 done
 exit 1

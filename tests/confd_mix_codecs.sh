@@ -51,6 +51,7 @@ env_kmsd "$KPORT" || exit 1
 
 SPORT=$(port)
 mkdir -p "$W/a"
+env_media "$W/a" # CONCLAVE_TEST_MEDIA=remote: the mixer runs in a mediad
 {
 	echo "udp 127.0.0.1:$SPORT"
 	echo "tcp 127.0.0.1:$SPORT"
@@ -64,6 +65,7 @@ mkdir -p "$W/a"
 	echo "policy min-rekey-interval=1s"
 	echo "policy grace=3000"
 	echo "policy ack-deadline=3000"
+	for line in "${MEDIA_LINES[@]}"; do echo "$line"; done
 } >"$W/a/confd.conf"
 "$CONFD" --config "$W/a/confd.conf" >"$W/a/confd.log" 2>&1 &
 env_bg $!
@@ -101,11 +103,11 @@ for p in $PIDS; do
 	wait "$p" || fail "a participant exited $?"
 done
 
-grep -q "mixing, 3 speakers" "$W/a/confd.log" &&
+grep -qs "mixing, 3 speakers" "$W/a/confd.log" "$W/a/mediad.log" &&
 	ok "confd mixes" || fail "confd did not mix"
 
 python3 - "$W" <<'EOP' || FAIL=1
-import json, re, sys
+import glob, json, re, sys
 w = sys.argv[1]
 TONE = {"alice": 600, "bob": 1050, "carol": 1650, "dave": 2400}
 NAMES = tuple(TONE)
@@ -117,7 +119,7 @@ def check(c, msg):
     bad += not c
 
 R = {n: json.load(open(f"{w}/a/{n}.json")) for n in NAMES}
-log = open(f"{w}/a/confd.log").read()
+log = "".join(open(f).read() for f in glob.glob(f"{w}/a/*.log"))
 m = re.search(r"SSRCs common ([0-9a-f]{8}) n-1 ([0-9a-f,]+) "
               r"pcma ([0-9a-f]{8}) opus ([0-9a-f]{8})", log)
 check(bool(m), "confd logged its class SSRCs")
@@ -166,7 +168,7 @@ for n in pcmu pcma opus; do
 		ok "confd answered a member with $n only" ||
 		fail "confd chose no $n"
 done
-if cat "$W"/a/*.out "$W"/a/confd.log | grep -Eqi '[0-9a-f]{32}'; then
+if cat "$W"/a/*.out "$W"/a/*.log | grep -Eqi '[0-9a-f]{32}'; then
 	fail "output holds something key-like"
 fi
 [ "$FAIL" = 0 ] && { echo "all mixing codec checks passed"; exit 0; }
@@ -174,6 +176,8 @@ for n in alice bob carol dave; do
 	echo "--- $n.out"
 	tail -n 15 "$W/a/$n.out"
 done
-echo "--- confd.log"
-grep -v DEBUG "$W/a/confd.log" | tail -n 30
+for l in "$W"/a/*.log; do
+	echo "--- $l"
+	grep -v DEBUG "$l" | tail -n 30
+done
 exit 1

@@ -20,6 +20,10 @@
 #   - no key material (32+ hex digits, 40-char base64) in confd's log or
 #     Alice's output.
 #
+# With CONCLAVE_TEST_MEDIA=remote (ctest's confd_sdes_remote), the media
+# plane is a conclave-mediad driven over mutual TLS (issue 7 §3): Bob's
+# keys go to it on the control channel and it re-protects his packets.
+#
 # usage: confd_sdes.sh <conclave-binary> <build>/tests
 # exit 77 (skip) if baresip, openssl or a binary is missing.
 set -u
@@ -49,7 +53,8 @@ SPORT=$(port)
 TPORT=$(port)
 env_creds "$KPORT" alice bob
 env_kmsd "$KPORT" || exit 1
-env_confd "$SPORT" "idle_timeout 5" "log_level debug" \
+env_media "$W"
+env_confd "$SPORT" "idle_timeout 5" "log_level debug" "${MEDIA_LINES[@]}" \
 	"tls 127.0.0.1:$TPORT" "tls_cert $W/confd.pem" \
 	"sdes_allow sip:bob@$REALM" "policy rekey-on=leave" \
 	"policy min-rekey-interval=200" "event_insecure yes" || exit 1
@@ -191,7 +196,7 @@ grep -q "SDES offer refused 403: SDES not allowed" "$W/confd.log" ||
 
 # ---- no key material in our logs ----------------------------------------------
 if grep -E -e '[0-9a-fA-F]{32}' -e '[A-Za-z0-9+/]{40}' \
-	"$W/confd.log" "$W/alice.out"; then
+	"$W/confd.log" "$W/alice.out" "$W"/mediad.log 2>/dev/null; then
 	fail "key-like material in confd's log or Alice's output"
 else
 	ok "no key material in confd's log or Alice's output"

@@ -9,7 +9,9 @@
 # conference goes to the second node (round-robin), a mediad whose
 # certificate comes from another CA is refused by confd, mediad refuses a
 # client without a certificate, with one from another CA, and a plaintext
-# client (the channel is TLS: no answer to a plaintext frame), no key-like
+# client (the channel is TLS: no answer to a plaintext frame), malformed
+# MIX/CODEC/SDES/EPOCH frames and unknown operations from an authenticated
+# client get an error answer and a log line and change nothing, no key-like
 # hex in either log, SIGTERM stops mediad cleanly.
 #
 # usage: mediad_split.sh <conclave-binary> <build>/tests
@@ -121,8 +123,65 @@ check(not isinstance(g, bytes) or len(g) < 12, f"TLS client with another CA's ce
 g = tls("confd")
 check(isinstance(g, bytes) and len(g) >= 12 and g[4] == 1 and g[5] == 0,
       f"TLS client with confd's certificate: CREATE answered ({len(g) if isinstance(g, bytes) else g})")
+# hostile frames from an authenticated client: each gets an error answer
+# (status = an errno, a short reason), mediad logs why, nothing changes
+# (the conference keeps answering) and the connection keeps serving
+def frame(op, conf, pl=b""):
+    return struct.pack(">IBBHI", 8 + len(pl), op, 0, 0, conf) + pl
+def recv_frame(s):
+    h = b""
+    while len(h) < 12:
+        h += s.recv(12 - len(h))
+    n = struct.unpack(">I", h[:4])[0] - 8
+    pl = b""
+    while len(pl) < n:
+        pl += s.recv(n - len(pl))
+    return h[4], h[5], struct.unpack(">I", h[8:12])[0], pl
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(f"{w}/media-ca.crt")
+ctx.load_cert_chain(f"{w}/confd.pem")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                    server_hostname="127.0.0.1")
+s.sendall(frame(1, 0))
+op, st, cid, _ = recv_frame(s)
+check(op == 1 and st == 0, f"hostile client: conference {cid} created")
+M = struct.pack(">Q", 7)
+s.sendall(frame(11, cid, struct.pack(">BBB", 1, 1, 4) + bytes(range(1, 17))))
+op, st, _, txt = recv_frame(s)
+check(op == 11 and st == 0, f"hostile client: a mixing conference ({txt!r})")
+HOSTILE = [
+    ("MIX, a second mixer", 11, struct.pack(">BBB", 1, 1, 4) + bytes(range(1, 17))),
+    ("MIX, 2 SSRCs for 4 speakers", 11, struct.pack(">BBB", 1, 4, 2) + b"\0" * 8),
+    ("MIX, 9 speakers", 11, struct.pack(">BBB", 1, 9, 12) + b"\0" * 48),
+    ("CODEC, truncated", 12, M),
+    ("CODEC, no such member", 12, M + b"\x01"),
+    ("SDES, no keys", 13, M + b"\0" + b"\0" * 4 + b"\0"),
+    ("SDES, key longer than the frame", 13, M + b"\0" * 5 + b"\x01\x1e" + b"k" * 10),
+    ("SDES, trailing bytes", 13, M + b"\0" * 5 + b"\x01\x1e" + b"k" * 30 + b"\0" + b"\0" * 8 + b"x"),
+    ("SDES, no such member", 13, M + b"\0" * 5 + b"\x01\x1e" + b"k" * 30 + b"\0" + b"\0" * 8),
+    ("EPOCH, wrong key length", 6, b"\0" * 8 + b"\x01\x05" + b"k" * 5 + b"\x0e" + b"s" * 14),
+    ("unknown operation 77", 77, b""),
+]
+for what, op, pl in HOSTILE:
+    s.sendall(frame(op, cid, pl))
+    rop, st, rcid, txt = recv_frame(s)
+    check(rop == op and st != 0 and txt and b"k" * 5 not in txt,
+          f"hostile {what}: error {st} ({txt.decode(errors='replace')})")
+s.sendall(frame(11, 999, struct.pack(">BBB", 1, 1, 4) + b"\0" * 16))
+rop, st, _, txt = recv_frame(s)
+check(st != 0, f"hostile MIX for another conference: error {st} ({txt.decode()})")
+s.sendall(frame(9, cid))
+rop, st, _, pl = recv_frame(s)
+check(rop == 9 and st == 0 and pl == b"\0" * 16,
+      "after the hostile frames: the conference answers, nothing forwarded")
+s.close()
 sys.exit(1 if bad else 0)
 EOP
+for r in "bad mix" "mixer not started" "bad codec" "codec not set" "bad SDES keys" "no such member" \
+	"bad epoch" "unknown operation" "no such conference"; do
+	grep -q "control .*: op [0-9]* conference [0-9]*: $r" "$W/mediad1.log" ||
+		fail "mediad logged no '$r'"
+done
 grep -q "refused: TLS handshake failed (no valid client certificate" "$W/mediad1.log" &&
 	ok "mediad logs the refused clients" || fail "no refusal in mediad1.log"
 grep -q "TLS handshake done (.*), client certificate verified: CN=confd" \

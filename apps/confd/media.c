@@ -378,6 +378,8 @@ int confd_media_mix(struct confd_media *m, const struct conf_policy *p,
 {
 	if (!m || !p || p->media != CONF_MEDIA_MIX)
 		return 0;
+	if (m->mix)
+		return EALREADY; /* one mixer per conference */
 	return confd_mixer_alloc(&m->mix, p, ssrcs, m->name, owner_h, mix_send,
 				 m->roch, m);
 }

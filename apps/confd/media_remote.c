@@ -17,12 +17,16 @@
  * (checked on every call and every 250 ms), as mediad checks every packet
  * against them like media.c does against the core.
  *
- * Not remote yet: media=mix (the mixer) and SDES members' own keys
- * (confd_media_mix / confd_media_sdes answer ENOTSUP).
+ * mediad runs the mixer too (media=mix: MIX with the policy's profile,
+ * speakers and the focus SSRCs, CODEC per member) and re-protects SDES
+ * members' upstream under the group key (SDES: the member's own keys,
+ * inside TLS, wiped after the write like the epochs).
  */
 #include "media_local.h"
 
 #include "../mediad/proto.h"
+
+#include <conclave/media_upstream.h>
 
 #include <re.h>
 
@@ -594,6 +598,70 @@ static void r_action(struct rmedia *rm, const struct conf_action *a)
 			  rm->name, conf_action_name(a->type), strerror(err));
 }
 
+static int r_mix(struct rmedia *rm, const struct conf_policy *p,
+		 const uint32_t *ssrcs)
+{
+	uint8_t pl[3 + (3 + CONF_SPEAKERS_MAX) * 4];
+	size_t n = 3 + (size_t)p->speakers, i;
+
+	if (!p->speakers || p->speakers > CONF_SPEAKERS_MAX || !ssrcs)
+		return EINVAL;
+	pl[0] = (uint8_t)p->profile;
+	pl[1] = (uint8_t)p->speakers;
+	pl[2] = (uint8_t)n;
+	for (i = 0; i < n; i++)
+		mproto_put32(pl + 3 + i * 4, ssrcs[i]);
+	return rreq(rm, MPROTO_MIX, pl, 3 + n * 4, NULL, NULL);
+}
+
+static int r_codec(struct rmedia *rm, conf_mid mid, int codec)
+{
+	uint8_t pl[9];
+
+	if (codec < 0 || codec > 255)
+		return EINVAL;
+	mproto_put64(pl, mid);
+	pl[8] = (uint8_t)codec;
+	return rreq(rm, MPROTO_CODEC, pl, sizeof(pl), NULL, NULL);
+}
+
+/* An SDES member's upstream keys: written inside TLS, then wiped. */
+static int r_sdes(struct rmedia *rm, conf_mid mid, const struct media_upkey *k,
+		  size_t n, bool no_mki, uint64_t grace_ms)
+{
+	static uint8_t pl[14 + MEDIA_UPSTREAM_KEYS_MAX *
+				       (2 + 255 + MEDIA_UPSTREAM_MKI_MAX + 8)];
+	size_t o = 14, i;
+	int err;
+
+	if (!n || n > MEDIA_UPSTREAM_KEYS_MAX || grace_ms > UINT32_MAX)
+		return EINVAL;
+	mproto_put64(pl, mid);
+	pl[8] = no_mki;
+	mproto_put32(pl + 9, (uint32_t)grace_ms);
+	pl[13] = (uint8_t)n;
+	for (i = 0; i < n; i++) {
+		if (!k[i].master_len || k[i].master_len > 255 ||
+		    k[i].mki_len > MEDIA_UPSTREAM_MKI_MAX) {
+			OPENSSL_cleanse(pl, o);
+			return EINVAL;
+		}
+		pl[o++] = (uint8_t)k[i].master_len;
+		memcpy(pl + o, k[i].master, k[i].master_len);
+		o += k[i].master_len;
+		pl[o++] = (uint8_t)k[i].mki_len;
+		if (k[i].mki_len)
+			memcpy(pl + o, k[i].mki, k[i].mki_len);
+		o += k[i].mki_len;
+		mproto_put64(pl + o, k[i].lifetime);
+		o += 8;
+	}
+	ssrc_sync(rm);
+	err = rreq(rm, MPROTO_SDES, pl, o, NULL, NULL);
+	OPENSSL_cleanse(pl, o);
+	return err;
+}
+
 static void r_stats(const struct rmedia *crm, uint64_t *fwd, uint64_t *drops)
 {
 	struct rmedia *rm = (struct rmedia *)(uintptr_t)crm;
@@ -653,7 +721,9 @@ int confd_media_mix(struct confd_media *m, const struct conf_policy *p,
 {
 	if (!R.remote)
 		return confd_mlocal_mix(m, p, ssrcs);
-	return p && p->media == CONF_MEDIA_MIX ? ENOTSUP : 0;
+	if (!m || !p || p->media != CONF_MEDIA_MIX)
+		return 0;
+	return r_mix(RM(m), p, ssrcs);
 }
 
 uint16_t confd_media_port(const struct confd_media *m)
@@ -679,7 +749,7 @@ int confd_media_codec(struct confd_media *m, conf_mid mid, int codec)
 {
 	if (!R.remote)
 		return confd_mlocal_codec(m, mid, codec);
-	return 0; /* no mixing remotely */
+	return m ? r_codec(RM(m), mid, codec) : 0;
 }
 
 void confd_media_remove(struct confd_media *m, conf_mid mid)
@@ -696,7 +766,7 @@ int confd_media_sdes(struct confd_media *m, conf_mid mid,
 {
 	if (!R.remote)
 		return confd_mlocal_sdes(m, mid, k, n, no_mki, grace_ms);
-	return ENOTSUP;
+	return m ? r_sdes(RM(m), mid, k, n, no_mki, grace_ms) : ENOENT;
 }
 
 void confd_media_action(struct confd_media *m, const struct conf_action *a)

@@ -19,6 +19,8 @@
 
 #include <re.h>
 
+#include <conclave/media_upstream.h>
+
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
@@ -402,6 +404,100 @@ static void op_silent(struct conn *c, struct mconf *mc, const uint8_t *p,
 	send_frame(c, MPROTO_SILENT, 0, mc->id, pl, 2 + n * 8);
 }
 
+/* Mixing mode (confd's policy media=mix): the profile, the number of
+ * speaker places and the focus SSRCs the conference core reserved. */
+static void op_mix(struct conn *c, struct mconf *mc, const uint8_t *p,
+		   size_t len)
+{
+	uint32_t ssrcs[3 + CONF_SPEAKERS_MAX];
+	struct conf_policy pol;
+	size_t n, i;
+	int err;
+
+	n = len >= 3 ? p[2] : 0;
+	if (len < 3 || !p[1] || p[1] > CONF_SPEAKERS_MAX ||
+	    n != 3 + (size_t)p[1] || len != 3 + n * 4) {
+		send_err(c, MPROTO_MIX, mc->id, EINVAL, "bad mix");
+		return;
+	}
+	conf_policy_default(&pol);
+	pol.media = CONF_MEDIA_MIX;
+	pol.profile = (enum conf_profile)p[0];
+	pol.speakers = p[1];
+	for (i = 0; i < n; i++)
+		ssrcs[i] = mproto_get32(p + 3 + i * 4);
+	err = confd_mlocal_mix(mc->m, &pol, ssrcs);
+	if (err) {
+		send_err(c, MPROTO_MIX, mc->id, err, "mixer not started");
+		return;
+	}
+	send_frame(c, MPROTO_MIX, 0, mc->id, NULL, 0);
+}
+
+static void op_codec(struct conn *c, struct mconf *mc, const uint8_t *p,
+		     size_t len)
+{
+	int err;
+
+	if (len != 9) {
+		send_err(c, MPROTO_CODEC, mc->id, EINVAL, "bad codec");
+		return;
+	}
+	err = confd_mlocal_codec(mc->m, mproto_get64(p), p[8]);
+	if (err) {
+		send_err(c, MPROTO_CODEC, mc->id, err, "codec not set");
+		return;
+	}
+	send_frame(c, MPROTO_CODEC, 0, mc->id, NULL, 0);
+}
+
+/* An SDES member's own upstream keys (the group key re-protects its
+ * packets); p is wiped before the answer, whatever it is. */
+static void op_sdes(struct conn *c, struct mconf *mc, uint8_t *p, size_t len)
+{
+	struct media_upkey k[MEDIA_UPSTREAM_KEYS_MAX];
+	size_t n, i, o = 14;
+	conf_mid mid;
+	int err = EINVAL;
+
+	n = len >= 14 ? p[13] : 0;
+	if (!n || n > MEDIA_UPSTREAM_KEYS_MAX)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (o >= len || !p[o] || o + 1 + p[o] + 1 > len)
+			goto out;
+		k[i].master_len = p[o];
+		k[i].master = p + o + 1;
+		o += 1 + p[o];
+		k[i].mki_len = p[o];
+		if (k[i].mki_len > MEDIA_UPSTREAM_MKI_MAX ||
+		    o + 1 + k[i].mki_len + 8 > len)
+			goto out;
+		k[i].mki = k[i].mki_len ? p + o + 1 : NULL;
+		o += 1 + k[i].mki_len;
+		k[i].lifetime = mproto_get64(p + o);
+		o += 8;
+	}
+	if (o != len)
+		goto out;
+	mid = mproto_get64(p);
+	err = confd_mlocal_sdes(mc->m, mid, k, n, p[8] != 0,
+				mproto_get32(p + 9));
+	if (!err)
+		confd_log(CONFD_LOG_INFO,
+			  "conference %s: member %" PRIu64 ": %zu SDES "
+			  "upstream key(s)%s",
+			  mc->name, mid, n, p[8] ? ", no MKI" : "");
+out:
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(p, len);
+	if (err)
+		send_err(c, MPROTO_SDES, mc->id, err,
+			 err == EINVAL ? "bad SDES keys" : "no such member");
+	else
+		send_frame(c, MPROTO_SDES, 0, mc->id, NULL, 0);
+}
+
 static void handle(struct conn *c, uint8_t *f, size_t flen)
 {
 	uint8_t op = f[4];
@@ -418,7 +514,7 @@ static void handle(struct conn *c, uint8_t *f, size_t flen)
 	}
 	mc = mconf_find(c, id);
 	if (!mc) {
-		if (op == MPROTO_EPOCH)
+		if (op == MPROTO_EPOCH || op == MPROTO_SDES)
 			OPENSSL_cleanse(p, len);
 		send_err(c, op, id, ENOENT, "no such conference");
 		return;
@@ -458,6 +554,15 @@ static void handle(struct conn *c, uint8_t *f, size_t flen)
 		break;
 	case MPROTO_SILENT:
 		op_silent(c, mc, p, len);
+		break;
+	case MPROTO_MIX:
+		op_mix(c, mc, p, len);
+		break;
+	case MPROTO_CODEC:
+		op_codec(c, mc, p, len);
+		break;
+	case MPROTO_SDES:
+		op_sdes(c, mc, p, len);
 		break;
 	default:
 		send_err(c, op, id, EOPNOTSUPP, "unknown operation");

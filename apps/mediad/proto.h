@@ -17,6 +17,12 @@
  *   RETIRE   u32 mki
  *   STATS    -> answer: u64 forwarded, u64 dropped
  *   SILENT   u64 age_ms -> answer: u16 n, n x u64 member
+ *   MIX      u8 profile, u8 speakers, u8 n, n x u32 focus SSRC (n = 3 +
+ *            speakers: the mixer's streams, confd_mixer_nssrcs)
+ *   CODEC    u64 member, u8 codec (enum media_mix_codec)
+ *   SDES     u64 member, u8 no_mki, u32 grace_ms, u8 n, n x (u8 len,
+ *            master key||salt, u8 mki_len, mki, u64 lifetime): an SDES
+ *            member's own upstream keys           (keys: wiped after use)
  *   EV_ROC   (mediad -> confd, unsolicited) u32 ssrc, u32 roc
  *
  * Requests are answered in order, one answer each; an error answer has a
@@ -38,6 +44,9 @@ enum mproto_op {
 	MPROTO_RETIRE,
 	MPROTO_STATS,
 	MPROTO_SILENT,
+	MPROTO_MIX,
+	MPROTO_CODEC,
+	MPROTO_SDES,
 	MPROTO_EV_ROC = 0x80,
 };
 

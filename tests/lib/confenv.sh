@@ -175,3 +175,52 @@ env_say() { # name line
 	eval "fd=\$FD_$1"
 	echo "$2" >&"$fd"
 }
+
+# The media plane under test: confd's in-process switch and mixer (the
+# default), or, with CONCLAVE_TEST_MEDIA=remote in the environment (ctest
+# runs the mixing and SDES tests both ways), a conclave-mediad that the
+# confd drives over mutual TLS (issue 7 §3). env_media DIR starts one
+# mediad for one confd (its certificates and mediad.log in DIR) and sets
+# MEDIA_LINES (confd config lines: none in-process) and MEDIA_LOG (where
+# the mixer logs: DIR/mediad.log, or DIR/confd.log in-process).
+env_media() { # dir
+	local d=$1 mport
+	MEDIA_LINES=()
+	MEDIA_LOG=$d/confd.log
+	[ "${CONCLAVE_TEST_MEDIA:-}" = remote ] || return 0
+	env_need "$BUILD/conclave-mediad"
+	command -v openssl >/dev/null || {
+		echo "skip: need openssl"
+		exit 77
+	}
+	mkdir -p "$d"
+	if [ ! -f "$W/media-ca.crt" ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-nodes -days 1 -subj /CN=media-ca \
+			-keyout "$W/media-ca.key" -out "$W/media-ca.crt" \
+			>/dev/null 2>&1 || fail "openssl: media CA"
+	fi
+	local n
+	for n in mediad confd-m; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=$n" -keyout "$d/$n.key" -out "$d/$n.csr" \
+			>/dev/null 2>&1 &&
+			openssl x509 -req -in "$d/$n.csr" -CA "$W/media-ca.crt" \
+				-CAkey "$W/media-ca.key" -CAcreateserial -days 1 \
+				-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
+				-out "$d/$n.crt" >/dev/null 2>&1 &&
+			cat "$d/$n.crt" "$d/$n.key" >"$d/$n.pem" ||
+			fail "openssl: $n certificate"
+	done
+	mport=$(port)
+	"$BUILD/conclave-mediad" --listen "127.0.0.1:$mport" --rtp 127.0.0.1 \
+		--cert "$d/mediad.pem" --ca "$W/media-ca.crt" \
+		--log-level debug >"$d/mediad.log" 2>&1 &
+	env_bg $!
+	waitfor "$d/mediad.log" "listening control TLS" 50 ||
+		fail "conclave-mediad did not come up: $(cat "$d/mediad.log")"
+	MEDIA_LOG=$d/mediad.log
+	MEDIA_LINES=("media remote 127.0.0.1:$mport" "media_cert $d/confd-m.pem"
+		"media_ca $W/media-ca.crt")
+	echo "media plane: conclave-mediad on 127.0.0.1:$mport (mutual TLS)"
+}
