@@ -12,7 +12,9 @@
 # client (the channel is TLS: no answer to a plaintext frame), malformed
 # MIX/CODEC/SDES/EPOCH frames and unknown operations from an authenticated
 # client get an error answer and a log line and change nothing, no key-like
-# hex in either log, SIGTERM stops mediad cleanly.
+# hex in either log, SIGTERM stops mediad cleanly; kill -9 of a mediad
+# ends the conference on it (its member gets a BYE, confd says why), the
+# conference on the other node carries on, and a new one goes there.
 #
 # usage: mediad_split.sh <conclave-binary> <build>/tests
 # exit 77 (skip) if a binary or openssl is missing.
@@ -195,7 +197,7 @@ env_confd "$SPORT" "idle_timeout 2" "log_level debug" \
 	"media remote 127.0.0.1:$M1,127.0.0.1:$M2" \
 	"media_cert $W/confd.pem" "media_ca $W/media-ca.crt" || exit 1
 
-env_ua alice 30 --focus-out "$W/focus" create --factory "$FACTORY" \
+env_ua alice 45 --focus-out "$W/focus" create --factory "$FACTORY" \
 	--allow "sip:bob@$REALM,sip:carol@$REALM"
 waitfor "$W/alice.out" "joined" 50 || {
 	fail "Alice did not join"
@@ -212,7 +214,7 @@ esac
 grep -q "conference m[0-9]*: created for .*, RTP $RTP\$" "$W/mediad1.log" &&
 	ok "mediad1 opened that RTP port" || fail "mediad1 did not open $RTP"
 
-env_ua bob 30 join "$FOCUS"
+env_ua bob 45 join "$FOCUS"
 waitfor "$W/bob.out" "joined" 50 || fail "Bob did not join"
 sleep 2
 env_ua carol 30 join "$FOCUS"
@@ -233,6 +235,36 @@ grep -q "media to 127.0.0.3:" "$W/alice2.out" &&
 	grep -q "conference m1: created" "$W/mediad2.log" &&
 	ok "second conference on the second mediad (127.0.0.3)" ||
 	fail "second conference not on mediad2"
+
+# ---- a media node fails: its conferences end with a BYE, the others go on ------------
+# round-robin: a third conference goes to mediad1, a fourth to mediad2
+mkconf() { # name duration
+	timeout 40 "$CONCLAVE" ua --cred "$W/creds/alice.cred" \
+		--server "127.0.0.1:$SPORT" --skew $SKEW --duration "$2" \
+		create --factory "$FACTORY" </dev/null >"$W/$1.out" 2>&1
+}
+mkconf alice3 1 || fail "third conference: exit $?"
+mkconf alice4 30 &
+A4=$!
+env_bg $A4
+waitfor "$W/alice4.out" "joined" 50 || fail "fourth conference: no join"
+grep -q "media to 127.0.0.3:" "$W/alice4.out" &&
+	ok "fourth conference on mediad2" || fail "fourth conference not on mediad2"
+kill -9 "$PID_mediad2"
+waitfor "$W/alice4.out" "bye received" 50 &&
+	ok "mediad2 killed: its conference's member got a BYE" ||
+	fail "no BYE after mediad2 died"
+wait $A4 && ok "that member ended cleanly (exit 0)" || fail "alice4 exit $?"
+grep -q "conference .*: media node lost, ending the conference" "$W/confd.log" &&
+	ok "confd logged why it ended the conference" ||
+	fail "no 'media node lost' in confd.log"
+kill -0 "$PID_alice" 2>/dev/null && kill -0 "$PID_bob" 2>/dev/null &&
+	ok "the conference on mediad1 carries on" ||
+	fail "the conference on mediad1 ended"
+mkconf alice5 1 || fail "fifth conference: exit $?"
+grep -q "media to 127.0.0.2:" "$W/alice5.out" &&
+	ok "a new conference goes to the remaining mediad1" ||
+	fail "fifth conference not on mediad1"
 
 "$CONCLAVE" ua leave --pid "$PID_bob" || fail "ua leave --pid bob"
 wait "$PID_bob" || fail "bob exited $?"

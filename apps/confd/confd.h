@@ -147,6 +147,9 @@ int confd_media_setup(void);
 void confd_media_close(void);
 /** The address to name in the SDP: a mediad's, or dflt (in-process). */
 const char *confd_media_addr(const struct confd_media *m, const char *dflt);
+/** The media plane lost a conference (its mediad went away): sip.c ends
+ *  it, a BYE to every member. arg: confd_media_alloc's arg. */
+void confd_media_lost(void *arg);
 
 /* ---- metrics (metrics.c): GET /metrics, GET /healthz ---------------------- */
 

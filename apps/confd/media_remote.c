@@ -21,6 +21,12 @@
  * speakers and the focus SSRCs, CODEC per member) and re-protects SDES
  * members' upstream under the group key (SDES: the member's own keys,
  * inside TLS, wiped after the write like the epochs).
+ *
+ * A lost control connection (mediad killed, a write or an answer that
+ * fails) ends every conference that was on that node: mediad drops a
+ * conference with the connection that created it, so confd ends it too,
+ * a BYE to each member (confd_media_lost), rather than keep a conference
+ * whose media has gone. New conferences go to the nodes that answer.
  */
 #include "media_local.h"
 
@@ -74,10 +80,12 @@ struct rmedia {
 	uint64_t ssrc_hash;
 	uint64_t fwd, drops; /* last known */
 	struct tmr tmr;
+	struct tmr lost;
 };
 
 static struct {
 	bool remote;
+	bool closing; /* confd stops: closing a node ends nothing */
 	struct node nodes[NODES_MAX];
 	size_t n, next;
 	char cert[512], ca[512];
@@ -179,12 +187,37 @@ int confd_media_setup(void)
 
 /* ---- the control connection -------------------------------------------------- */
 
+static void lost_h(void *arg)
+{
+	struct rmedia *rm = arg;
+
+	confd_media_lost(rm->arg);
+}
+
+/* The node's conferences died with the connection (mediad ends them when
+ * it closes, or it is gone): each ends here too, its members get a BYE,
+ * from a zero timer (a request in the middle of a core action may have
+ * found the loss). */
+static void node_lost(struct node *n)
+{
+	struct le *le;
+
+	for (le = n->confs.head; le; le = le->next) {
+		struct rmedia *rm = le->data;
+
+		if (rm->gen == n->gen)
+			tmr_start(&rm->lost, 0, lost_h, rm);
+	}
+}
+
 static void node_close(struct node *n, const char *why)
 {
 	if (n->fd < 0)
 		return;
 	confd_log(CONFD_LOG_WARN, "media node %s:%s: connection closed: %s",
 		  n->host, n->port, why);
+	if (!R.closing)
+		node_lost(n);
 	fd_close(n->fd);
 	if (n->ssl)
 		SSL_free(n->ssl);
@@ -472,9 +505,10 @@ static void rm_destructor(void *arg)
 {
 	struct rmedia *rm = arg;
 
-	tmr_cancel(&rm->tmr);
+	list_unlink(&rm->le); /* out of node_lost's reach first */
 	(void)rreq(rm, MPROTO_DESTROY, NULL, 0, NULL, NULL);
-	list_unlink(&rm->le);
+	tmr_cancel(&rm->tmr);
+	tmr_cancel(&rm->lost);
 }
 
 static int r_alloc(struct confd_media **mp, struct conf *core, const char *name,
@@ -518,6 +552,7 @@ static int r_alloc(struct confd_media **mp, struct conf *core, const char *name,
 	rm->name = name;
 	list_append(&n->confs, &rm->le, rm);
 	tmr_init(&rm->tmr);
+	tmr_init(&rm->lost);
 	tmr_start(&rm->tmr, SSRC_SYNC_MS, sync_tmr, rm);
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s: media on node %s:%s, RTP %s:%u", name,
@@ -698,6 +733,7 @@ void confd_media_close(void)
 {
 	size_t i;
 
+	R.closing = true;
 	for (i = 0; i < R.n; i++)
 		node_close(&R.nodes[i], "confd stops");
 	if (R.ctx)

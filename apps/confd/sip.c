@@ -685,6 +685,20 @@ enum {
 /* The core's LOST (reason "lost"): DROP_MEDIA, whose act_drop sends the
  * BYE, and a rekey per policy as for a leave. Established members only;
  * one still joining is checked once its ACK has come. */
+void confd_media_lost(void *arg)
+{
+	struct cconf *cc = arg;
+	struct conf_event ev = { .type = CONF_EV_ENDED };
+
+	if (cc->ended)
+		return;
+	confd_log(CONFD_LOG_WARN,
+		  "conference %s: media node lost, ending the conference "
+		  "(BYE to every member)",
+		  cc->focus);
+	cconf_feed(cc, &ev);
+}
+
 static void rtp_lost(struct cconf *cc, conf_mid mid)
 {
 	struct leg *l = leg_by_mid(cc, mid);
