@@ -42,7 +42,10 @@
 
 #include "sipint.h"
 
+#include <sys/socket.h>
+
 #define SHUTDOWN_DEADLINE_MS 4000
+#define SIP_UDP_RCVBUF (2 << 20) /* bytes asked; Linux doubles it */
 
 struct confd_sip_state confd_g;
 
@@ -982,6 +985,41 @@ static void conn_h(const struct sip_msg *msg, void *arg)
 /* ---- start / stop --------------------------------------------------------- */
 
 /* tls: the certificate for SIP_TRANSP_TLS, ignored otherwise */
+/* libre keeps its SIP UDP socket to itself: find it among our descriptors
+ * by its bound address and give it a receive buffer for bursts (a join
+ * storm, a rekey window's 200 OKs). With the default 208 KiB a 64-wide
+ * join storm dropped ~130 datagrams per 4,000 joins, each costing a
+ * 500 ms retransmission (docs/PERFORMANCE.md "Beyond one machine"). The
+ * kernel caps the size at net.core.rmem_max. */
+static void udp_rcvbuf(const struct sa *laddr, int bytes)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct sa a;
+	int fd, type, got;
+
+	for (fd = 0; fd < 4096; fd++) {
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ||
+		    type != SOCK_DGRAM)
+			continue;
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+		    sa_set_sa(&a, (struct sockaddr *)&ss) ||
+		    !sa_cmp(&a, laddr, SA_ALL))
+			continue;
+		len = sizeof(got);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes,
+			       sizeof(bytes)) ||
+		    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len))
+			break;
+		confd_log(CONFD_LOG_DEBUG, "sip UDP receive buffer %d KiB",
+			  got / 1024);
+		return;
+	}
+	confd_log(CONFD_LOG_WARN, "sip UDP receive buffer left at the default");
+}
+
 static int add_transport(enum sip_transp tp, const char *addr, struct tls *tls)
 {
 	struct sa sa;
@@ -997,6 +1035,8 @@ static int add_transport(enum sip_transp tp, const char *addr, struct tls *tls)
 			  sip_transp_name(tp), addr, strerror(err));
 		return err;
 	}
+	if (tp == SIP_TRANSP_UDP)
+		udp_rcvbuf(&sa, SIP_UDP_RCVBUF);
 	confd_log(CONFD_LOG_INFO, "listening sip %s %s", sip_transp_name(tp),
 		  addr);
 	return 0;
