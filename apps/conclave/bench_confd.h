@@ -115,6 +115,8 @@ struct bcd_rekey_res {
 	uint64_t answered; /* re-INVITEs answered by them */
 	double load_ms;    /* BYE sent -> last 200 OK sent (load) */
 	double confd_ms;   /* BYE logged -> SWITCH_MKI logged (confd) */
+	uint64_t switched; /* members that got the switch INFO (D7) */
+	double switch_ms;  /* BYE sent -> the last switch INFO verified */
 	bool done;
 };
 

@@ -170,13 +170,17 @@ static void text_joins(FILE *f, const struct bcd_res *r, const struct goals *g)
 		text_sdes(f, r, g);
 	fprintf(f, "rekey on leave (BYE -> every member's 200 OK to its "
 		   "re-INVITE with the CSB update)\n");
-	fprintf(f, "  %8s %10s %14s %16s\n", "members", "answered",
-		"load: last ack", "confd: SWITCH_MKI");
+	fprintf(f, "  %8s %10s %14s %16s %9s %15s\n", "members", "answered",
+		"load: last ack", "confd: SWITCH_MKI", "switched",
+		"last switch INFO");
 	for (i = 0; i < r->nrekey; i++)
-		fprintf(f, "  %8u %10llu %11.1f ms %13.0f ms%s\n",
+		fprintf(f,
+			"  %8u %10llu %11.1f ms %13.0f ms %9llu %12.1f ms%s\n",
 			r->rekey[i].members,
 			(unsigned long long)r->rekey[i].answered,
 			r->rekey[i].load_ms, r->rekey[i].confd_ms,
+			(unsigned long long)r->rekey[i].switched,
+			r->rekey[i].switch_ms,
 			r->rekey[i].done ? "" : "  (incomplete)");
 	fprintf(f, "\n");
 }
@@ -320,11 +324,14 @@ void bcd_report_json(FILE *f, const struct bcd_opts *o, const struct bcd_res *r)
 	for (i = 0; i < r->nrekey; i++)
 		fprintf(f,
 			"%s{\"members\":%u,\"answered\":%llu,\"done\":%s,"
-			"\"load_ms\":%.1f,\"confd_ms\":%.0f}",
+			"\"load_ms\":%.1f,\"confd_ms\":%.0f,"
+			"\"switched\":%llu,\"switch_ms\":%.1f}",
 			i ? "," : "", r->rekey[i].members,
 			(unsigned long long)r->rekey[i].answered,
 			r->rekey[i].done ? "true" : "false",
-			r->rekey[i].load_ms, r->rekey[i].confd_ms);
+			r->rekey[i].load_ms, r->rekey[i].confd_ms,
+			(unsigned long long)r->rekey[i].switched,
+			r->rekey[i].switch_ms);
 	fprintf(f, "],\n");
 	fprintf(f,
 		" \"media\":{\"ran\":%s,\"members\":%u,\"speakers\":%u,"

@@ -92,7 +92,8 @@ struct bcd_load {
 	uint64_t ok, fail;
 	int last_status;
 	uint64_t rk_answers, rk_last, rk_want;
-	bool rk_on;
+	uint64_t sw_infos, sw_last; /* verified switch INFOs, the last's time */
+	bool rk_on, sw_on;
 	struct tmr guard, poll;
 	bool timeout;
 	long sw_from; /* confd.log offset at the BYE */
@@ -552,8 +553,13 @@ static void info_h(struct sip *sip, const struct sip_msg *msg, void *arg)
 		err = kmsc_update_open(&u->csb, mbuf_buf(msg->mb),
 				       mbuf_get_left(msg->mb), &env, &upd, &st);
 	kmsc_update_wipe(&upd);
-	if (!err)
+	if (!err) {
 		keep_key(u);
+		u->l->sw_infos++;
+		u->l->sw_last = bcd_mono_ns();
+		if (u->l->sw_on && u->l->sw_infos >= u->l->rk_want)
+			re_cancel();
+	}
 	(void)sip_treply(NULL, sip, msg, err ? 400 : 200,
 			 err ? "Bad MIKEY Update" : "OK");
 }
@@ -806,6 +812,7 @@ int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r)
 		return -1;
 	r->members = (unsigned)(members - 1);
 	l->rk_answers = 0;
+	l->sw_infos = 0;
 	l->rk_want = members - 1;
 	l->rk_on = true;
 	/* --scale: the node of the conference (its focus URI's tag) */
@@ -830,6 +837,14 @@ int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r)
 		rc = run_loop(l);
 		tmr_cancel(&l->poll);
 	}
+	/* D7: every member told to switch (INFOs go out 64 at a time) */
+	if (!rc && r->done && l->sw_infos < l->rk_want) {
+		l->sw_on = true;
+		rc = run_loop(l);
+		l->sw_on = false;
+	}
+	r->switched = l->sw_infos;
+	r->switch_ms = l->sw_infos ? (double)(l->sw_last - t0) / 1e6 : -1;
 	return rc;
 }
 

@@ -27,9 +27,55 @@ void defer_rekey_ev(struct leg *l, enum conf_event_type type, uint32_t epoch)
  * members whose INVITE said Recv-Info: mikey-switch. The others switch by
  * their own rule (spec/3gpp-kms-conferencing.md §4.4 step 6). */
 
+/* Like the re-INVITEs (below), the INFOs of a large conference go out at
+ * most SW_WINDOW at a time: 5,000 at once overflowed the members' receive
+ * buffers, and each of the 5,000 transactions then lingering in libre's
+ * timer list (timer K, 5 s over UDP) made every later timer start walk
+ * past them: SDES joins into a 5,000-member conference right after its
+ * rekey ran at 36 per second instead of ~1,200 (docs/PERFORMANCE.md
+ * "Switch window"). */
+enum {
+	SW_WINDOW = 64
+};
+
+static bool switch_leg(struct leg *l, const struct conf_epoch_keys *e);
+
+static void switch_pump(void)
+{
+	while (confd_g.sw_inflight < SW_WINDOW && confd_g.sw_wait.head) {
+		struct leg *l = confd_g.sw_wait.head->data;
+		const struct conf_epoch_keys *e;
+
+		list_unlink(&l->sw_le);
+		e = l->dead || !l->member || !l->cc || l->cc->ended ?
+			    NULL :
+			    conf_epoch_keys(l->cc->core, l->sw_epoch);
+		l->sw_epoch = 0;
+		if (e && switch_leg(l, e)) {
+			l->sw_in_window = true;
+			confd_g.sw_inflight++;
+		}
+	}
+}
+
+void switch_window_release(struct leg *l)
+{
+	if (l->sw_epoch) {
+		list_unlink(&l->sw_le);
+		l->sw_epoch = 0;
+	}
+	if (!l->sw_in_window)
+		return;
+	l->sw_in_window = false;
+	confd_g.sw_inflight--;
+	switch_pump();
+}
+
 static void switch_resp_h(int err, const struct sip_msg *msg, void *arg)
 {
 	struct leg *l = arg;
+
+	switch_window_release(l);
 
 	if (err || !msg)
 		confd_log(CONFD_LOG_WARN,
@@ -41,7 +87,8 @@ static void switch_resp_h(int err, const struct sip_msg *msg, void *arg)
 			  conf_name(l), who(l), msg->scode);
 }
 
-static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
+/* The INFO to one member; false if none went out. */
+static bool switch_leg(struct leg *l, const struct conf_epoch_keys *e)
 {
 	static uint8_t msg[KMSC_MAX_MSG];
 	static struct kmsc_update u;
@@ -56,7 +103,7 @@ static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
 
 	/* an update in flight will be followed by its own switch */
 	if (l->upd_epoch || l->info_req || !l->sess)
-		return;
+		return false;
 	err = kmsc_update_init(&l->csb, &o, &env, &u, msg, sizeof(msg), &n);
 	kmsc_update_wipe(&u);
 	if (err) {
@@ -64,7 +111,7 @@ static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
 			  "conference %s: switch for %s to epoch %" PRIu32 ": "
 			  "%s",
 			  conf_name(l), who(l), e->epoch, cc_strerror(err));
-		return;
+		return false;
 	}
 	serr = sip_drequestf(&l->info_req, confd_g.sip, true, "INFO",
 			     sipsess_dialog(l->sess), 0, NULL, NULL,
@@ -74,16 +121,16 @@ static void switch_leg(struct leg *l, const struct conf_epoch_keys *e)
 			     "Content-Type: application/mikey\r\n"
 			     "Content-Length: %zu\r\n\r\n%b",
 			     n, msg, n);
-	if (serr)
+	if (serr) {
 		confd_log(CONFD_LOG_WARN,
 			  "conference %s: switch INFO to %s: %s", conf_name(l),
 			  who(l), strerror(serr));
-	else
-		confd_log(CONFD_LOG_DEBUG,
-			  "conference %s: %s: send under epoch %" PRIu32 " now "
-			  "(INFO"
-			  ")",
-			  conf_name(l), who(l), e->epoch);
+		return false;
+	}
+	confd_log(CONFD_LOG_DEBUG,
+		  "conference %s: %s: send under epoch %" PRIu32 " now (INFO)",
+		  conf_name(l), who(l), e->epoch);
+	return true;
 }
 
 void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
@@ -97,8 +144,20 @@ void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
 		if (l->cc != cc || !l->member || !l->established ||
 		    !l->recv_switch)
 			continue;
-		switch_leg(l, e);
 		n++;
+		if (l->sw_epoch) { /* still waiting: the newest epoch */
+			l->sw_epoch = e->epoch;
+			continue;
+		}
+		if (confd_g.sw_inflight >= SW_WINDOW) {
+			list_append(&confd_g.sw_wait, &l->sw_le, l);
+			l->sw_epoch = e->epoch;
+			continue;
+		}
+		if (switch_leg(l, e)) {
+			l->sw_in_window = true;
+			confd_g.sw_inflight++;
+		}
 	}
 	if (n)
 		confd_log(CONFD_LOG_INFO,

@@ -133,6 +133,7 @@ void leg_destructor(void *arg)
 	list_unlink(&l->le);
 	tmr_cancel(&l->ev_tmr);
 	rekey_window_release(l);
+	switch_window_release(l);
 	owner_leg_free(l);
 	dialout_free(l);
 	sdes_leg_free(l);

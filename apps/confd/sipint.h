@@ -59,6 +59,9 @@ struct leg {
 	struct sip_request *ntfy; /* our NOTIFY in flight (on the referrer) */
 	struct dialout *dl;       /* ticket and target while dialling */
 	struct sip_request *info_req; /* the switch INFO in flight */
+	struct le sw_le;              /* confd_g.sw_wait: held by the window */
+	uint32_t sw_epoch;            /* the epoch its switch waits for */
+	bool sw_in_window;            /* one of the switch INFOs in flight */
 	/* SDES member (sdes.c, D8): identity = SIP From over TLS, not the
 	 * KMS; keys in a=crypto */
 	bool trust_sdes;
@@ -106,6 +109,9 @@ struct confd_sip_state {
 	/* rekey re-INVITEs in flight, at most UPD_WINDOW (rekey.c) */
 	uint32_t upd_inflight;
 	struct list upd_wait;
+	/* switch INFOs in flight, at most SW_WINDOW (rekey.c) */
+	uint32_t sw_inflight;
+	struct list sw_wait;
 	bool closing;
 };
 
@@ -215,6 +221,8 @@ void send_switch(struct cconf *cc, const struct conf_epoch_keys *e);
 /** The leg's re-INVITE is answered or the leg is gone: let the next
  *  waiting one go. */
 void rekey_window_release(struct leg *l);
+/** The leg's switch INFO is answered or the leg goes: the next may go. */
+void switch_window_release(struct leg *l);
 /** The member's 200 to our re-INVITE: REKEY_ACK or REKEY_FAILED. */
 void rekey_answer(struct leg *l, const struct sip_msg *msg);
 /** Feed REKEY_ACK / REKEY_FAILED from a zero timer. */
