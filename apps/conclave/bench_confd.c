@@ -94,6 +94,11 @@ static void usage(FILE *f)
 		   "  --only joins      only the joins, rekeys and SDES joins "
 		   "(no media, no SIP)\n"
 		   "  --no-kamailio     skip Kamailio (sipp direct only)\n"
+		   "  --confd-extra F   config lines appended to every confd's "
+		   "config\n"
+		   "                    (e.g. `media remote ...` to measure "
+		   "the split\n"
+		   "                    media plane; docs/PERFORMANCE.md)\n"
 		   "  --kamailio-cfg F  (default etc/kamailio-bench.cfg near "
 		   "the "
 		   "binary)\n"
@@ -181,7 +186,9 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 			o->scale = true;
 		else if (!v)
 			goto bad;
-		else if (i++, !strcmp(a, "--members")) {
+		else if (i++, !strcmp(a, "--confd-extra"))
+			o->confd_extra = v;
+		else if (!strcmp(a, "--members")) {
 			if (!parse_sizes(v, o))
 				goto bad;
 		} else if (!strcmp(a, "--only")) {

@@ -63,6 +63,7 @@ struct bcd_opts {
 	unsigned scale_confs;   /* conferences per phase */
 	unsigned scale_members; /* joiners per conference = rekey size */
 	const char *dispatch_cfg;
+	const char *confd_extra; /* file: lines appended to confd's config */
 };
 
 /* Children and files (bench_confd_env.c). */

@@ -370,6 +370,30 @@ static int start_kmsd(struct bcd_env *e, const struct bcd_opts *o)
 	return 0;
 }
 
+/* --confd-extra: the file's lines after the bench's own (a later key
+ * overrides an earlier one in confd's config). */
+static bool append_file(char *text, size_t size, const char *path)
+{
+	size_t n = strlen(text), r;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "bench confd: --confd-extra %s: %s\n", path,
+			strerror(errno));
+		return false;
+	}
+	r = fread(text + n, 1, size - n - 1, f);
+	text[n + r] = '\0';
+	if (!feof(f)) {
+		fprintf(stderr, "bench confd: --confd-extra %s: too long\n",
+			path);
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
 static int start_confd(struct bcd_env *e, const struct bcd_opts *o,
 		       const struct kmsc_cred *focus)
 {
@@ -430,6 +454,8 @@ int bcd_start_node(struct bcd_env *e, const struct bcd_opts *o, unsigned k,
 		 o->storm ? BCD_STORM_MIN_REKEY_MS : 0, o->storm ? "1s" : "2s",
 		 o->storm ? "5s" : "20s", CONF_MEMBERS_LIMIT,
 		 sdes ? sdes_cfg : "");
+	if (o->confd_extra && !append_file(text, sizeof(text), o->confd_extra))
+		return -1;
 	if (port <= 0 || !write_file(conf, text))
 		return -1;
 	*pid = bcd_spawn(e, argv, log);
