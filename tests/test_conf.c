@@ -315,8 +315,13 @@ static void test_ssrc(void)
 	conf_mid a, b, o = 0;
 	struct rec *rb;
 
+	uint64_t v0, v;
+
 	model_start(&p, 6, "ssrc", true);
+	v0 = conf_ssrc_version(M.c);
 	a = script_join(100, 1, 100);
+	v = conf_ssrc_version(M.c);
+	MCHECK(v != v0); /* a join binds its SSRC: mirrors must re-read */
 	/* B offers 100 twice: both replaced/kept distinct (D6) */
 	ev.u.join.identity = "sip:u2@example.org";
 	ev.u.join.ssrcs = offer;
@@ -336,15 +341,22 @@ static void test_ssrc(void)
 
 		r.u.roc.ssrc = 100;
 		r.u.roc.roc = 1;
+		v = conf_ssrc_version(M.c);
 		feed(&r, CC_OK);
 		M.ssrc_roc[ssrc_find(100)] = 1;
+		MCHECK(conf_ssrc_version(M.c) != v); /* a ROC change */
+		v = conf_ssrc_version(M.c);
+		feed(&r, CC_OK); /* the same ROC again: nothing moved */
+		MCHECK(conf_ssrc_version(M.c) == v);
 	}
 	(void)script_join(300, 3, 555);
 	conf_ssrc_foreach(M.c, roc_visit, &seen);
 	MCHECK(seen.n == 2 + 1 + 2 + 1 && seen.roc == 1 && seen.owner == a);
 	/* leaving frees the SSRC at once */
+	v = conf_ssrc_version(M.c);
 	script_member(400, CONF_EV_LEAVE, a, CC_OK);
 	MCHECK(!conf_ssrc_owner(M.c, 100, NULL));
+	MCHECK(conf_ssrc_version(M.c) != v); /* a leave unbinds */
 	advance(500);
 	model_end();
 

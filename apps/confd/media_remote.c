@@ -43,6 +43,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -56,7 +57,15 @@
 enum {
 	NODES_MAX = 16,
 	IO_TIMEOUT_S = 3,
-	SSRC_SYNC_MS = 250
+	SSRC_SYNC_MS = 250,
+	PEND_MAX = 4096
+};
+
+/* A request written without waiting for its answer: the answers come in
+ * order, so the oldest pending one is the next answer's request. */
+struct pend {
+	uint32_t conf;
+	uint8_t op;
 };
 
 struct node {
@@ -66,6 +75,8 @@ struct node {
 	SSL *ssl;
 	unsigned gen; /* bumped on each (re)connection */
 	struct list confs;
+	struct pend pend[PEND_MAX]; /* a ring: ph the oldest, pn in it */
+	size_t ph, pn;
 };
 
 struct rmedia {
@@ -79,7 +90,10 @@ struct rmedia {
 	confd_roc_h *roch;
 	void *arg;
 	const char *name;
-	uint64_t ssrc_hash;
+	uint64_t ssrc_ver; /* conf_ssrc_version when last synced */
+	bool synced;
+	struct hash *shadow; /* the SSRC bindings mediad holds */
+	uint32_t sgen;
 	uint64_t fwd, drops; /* last known */
 	struct tmr tmr;
 	struct tmr lost;
@@ -92,7 +106,8 @@ static struct {
 	size_t n, next;
 	char cert[512], ca[512];
 	SSL_CTX *ctx;
-	uint8_t buf[MPROTO_MAX + 4];
+	uint8_t buf[MPROTO_MAX + 4];  /* frames read */
+	uint8_t wbuf[MPROTO_MAX + 4]; /* the frame written */
 } R = { .remote = false };
 
 /* ---- config ---------------------------------------------------------------- */
@@ -226,6 +241,7 @@ static void node_close(struct node *n, const char *why)
 	n->ssl = NULL;
 	close(n->fd);
 	n->fd = -1;
+	n->ph = n->pn = 0;
 }
 
 static int read_full(struct node *n, uint8_t *p, size_t len)
@@ -298,6 +314,51 @@ static void readable_h(int flags, void *arg)
 	drain_events(n);
 }
 
+static const char *conf_name_of(const struct node *n, uint32_t conf);
+
+/* An error answer: its text (never key material) in the log. */
+static void log_status(struct node *n, uint8_t op, uint32_t conf, size_t flen)
+{
+	char msg[128];
+	size_t ml = flen + 4 - MPROTO_HDR, i;
+
+	ml = ml < sizeof(msg) - 1 ? ml : sizeof(msg) - 1;
+	memcpy(msg, R.buf + MPROTO_HDR, ml);
+	msg[ml] = '\0';
+	for (i = 0; i < ml; i++)
+		if (msg[i] < 0x20 || msg[i] > 0x7e)
+			msg[i] = '?';
+	confd_log(CONFD_LOG_WARN,
+		  "media node %s:%s: conference %s: op %u: %s (%s)", n->host,
+		  n->port, conf_name_of(n, conf), op, msg, strerror(R.buf[5]));
+}
+
+/* The frame in R.buf: a ROC event, or the answer to the oldest request
+ * written without waiting. false: neither (a synchronous caller's
+ * answer, left in R.buf), or the connection closed. */
+static bool dispatch(struct node *n, size_t flen)
+{
+	struct pend p;
+
+	if (R.buf[4] == MPROTO_EV_ROC) {
+		on_roc(n, mproto_get32(R.buf + 8), R.buf + MPROTO_HDR,
+		       flen + 4 - MPROTO_HDR);
+		return n->fd >= 0;
+	}
+	if (!n->pn)
+		return false;
+	p = n->pend[n->ph];
+	n->ph = (n->ph + 1) % PEND_MAX;
+	n->pn--;
+	if (R.buf[4] != p.op) {
+		node_close(n, "answer out of order");
+		return false;
+	}
+	if (R.buf[5])
+		log_status(n, p.op, p.conf, flen);
+	return true;
+}
+
 static void drain_events(struct node *n)
 {
 	while (n->fd >= 0 && SSL_pending(n->ssl) > 0) {
@@ -307,9 +368,10 @@ static void drain_events(struct node *n)
 			node_close(n, "read");
 			return;
 		}
-		if (R.buf[4] == MPROTO_EV_ROC)
-			on_roc(n, mproto_get32(R.buf + 8), R.buf + MPROTO_HDR,
-			       len + 4 - MPROTO_HDR);
+		if (!dispatch(n, len) && n->fd >= 0) {
+			node_close(n, "unexpected frame");
+			return;
+		}
 	}
 }
 
@@ -381,60 +443,82 @@ tls_fail:
 	return EPROTO;
 }
 
-/* One request, its answer's payload in *ans (in R.buf), or an errno. */
-static int request(struct node *n, uint8_t op, uint32_t conf, const uint8_t *pl,
-		   size_t len, const uint8_t **ans, size_t *alen)
+static int write_frame(struct node *n, uint8_t op, uint32_t conf,
+		       const uint8_t *pl, size_t len)
 {
-	size_t flen;
 	int w;
 
 	if (n->fd < 0)
 		return ENOTCONN;
 	if (len > MPROTO_MAX - MPROTO_HDR)
 		return EMSGSIZE;
-	mproto_put32(R.buf, (uint32_t)(len + MPROTO_HDR - 4));
-	R.buf[4] = op;
-	R.buf[5] = R.buf[6] = R.buf[7] = 0;
-	mproto_put32(R.buf + 8, conf);
+	mproto_put32(R.wbuf, (uint32_t)(len + MPROTO_HDR - 4));
+	R.wbuf[4] = op;
+	R.wbuf[5] = R.wbuf[6] = R.wbuf[7] = 0;
+	mproto_put32(R.wbuf + 8, conf);
 	if (len)
-		memcpy(R.buf + MPROTO_HDR, pl, len);
-	w = SSL_write(n->ssl, R.buf, (int)(len + MPROTO_HDR));
-	OPENSSL_cleanse(R.buf, len + MPROTO_HDR); /* epoch keys */
+		memcpy(R.wbuf + MPROTO_HDR, pl, len);
+	w = SSL_write(n->ssl, R.wbuf, (int)(len + MPROTO_HDR));
+	OPENSSL_cleanse(R.wbuf, len + MPROTO_HDR); /* epoch, SDES keys */
 	if (w != (int)(len + MPROTO_HDR)) {
 		node_close(n, "write");
 		return EPIPE;
 	}
+	return 0;
+}
+
+/* A request whose answer is not waited for (pipelined): an error answer
+ * is logged when it arrives (dispatch). */
+static int post(struct node *n, uint8_t op, uint32_t conf, const uint8_t *pl,
+		size_t len)
+{
+	size_t flen;
+	int err;
+
+	while (n->fd >= 0 && n->pn == PEND_MAX) { /* mediad lags: wait */
+		flen = read_frame(n);
+		if (!flen || !dispatch(n, flen)) {
+			node_close(n, "no answer");
+			return EPIPE;
+		}
+	}
+	err = write_frame(n, op, conf, pl, len);
+	if (err)
+		return err;
+	n->pend[(n->ph + n->pn) % PEND_MAX] = (struct pend){ conf, op };
+	n->pn++;
+	return 0;
+}
+
+/* One request and its answer (the pending ones' answers come first): the
+ * answer's payload in *ans (in R.buf), or an errno. */
+static int request(struct node *n, uint8_t op, uint32_t conf, const uint8_t *pl,
+		   size_t len, const uint8_t **ans, size_t *alen)
+{
+	size_t flen;
+	int err;
+
+	err = write_frame(n, op, conf, pl, len);
+	if (err)
+		return err;
 	for (;;) {
 		flen = read_frame(n);
 		if (!flen) {
 			node_close(n, "no answer");
 			return EPIPE;
 		}
-		if (R.buf[4] == MPROTO_EV_ROC) {
-			on_roc(n, mproto_get32(R.buf + 8), R.buf + MPROTO_HDR,
-			       flen + 4 - MPROTO_HDR);
-			continue;
-		}
-		break;
+		if (!dispatch(n, flen))
+			break;
 	}
+	if (n->fd < 0)
+		return EPIPE;
 	if (R.buf[4] != op) {
 		node_close(n, "answer out of order");
 		return EPROTO;
 	}
 	if (R.buf[5]) {
-		int st = R.buf[5];
-		char msg[128];
-		size_t ml = flen + 4 - MPROTO_HDR;
-
-		ml = ml < sizeof(msg) - 1 ? ml : sizeof(msg) - 1;
-		memcpy(msg, R.buf + MPROTO_HDR, ml);
-		msg[ml] = '\0';
-		for (size_t i = 0; i < ml; i++)
-			if (msg[i] < 0x20 || msg[i] > 0x7e)
-				msg[i] = '?';
-		confd_log(CONFD_LOG_WARN, "media node %s:%s: op %u: %s (%s)",
-			  n->host, n->port, op, msg, strerror(st));
-		return st;
+		log_status(n, op, conf, flen);
+		return R.buf[5];
 	}
 	if (ans) {
 		*ans = R.buf + MPROTO_HDR;
@@ -443,6 +527,7 @@ static int request(struct node *n, uint8_t op, uint32_t conf, const uint8_t *pl,
 	return 0;
 }
 
+/* A request for rm's conference: with ans, synchronous; else posted. */
 static int rreq(struct rmedia *rm, uint8_t op, const uint8_t *pl, size_t len,
 		const uint8_t **ans, size_t *alen)
 {
@@ -450,51 +535,155 @@ static int rreq(struct rmedia *rm, uint8_t op, const uint8_t *pl, size_t len,
 
 	if (rm->gen != rm->n->gen || rm->n->fd < 0)
 		return ENOTCONN; /* the node restarted: its state is gone */
+	if (!ans)
+		return post(rm->n, op, rm->id, pl, len);
 	err = request(rm->n, op, rm->id, pl, len, ans, alen);
 	if (!err)
 		drain_events(rm->n);
 	return err;
 }
 
-/* ---- SSRC bindings ------------------------------------------------------------ */
+/* A synchronous request whose answer carries nothing (MIX, SDES: their
+ * errors decide what confd does next). */
+static int rreq_wait(struct rmedia *rm, uint8_t op, const uint8_t *pl,
+		     size_t len)
+{
+	const uint8_t *a;
+	size_t alen;
 
-struct ssrc_walk {
-	uint8_t *p;
-	size_t n;
-	uint64_t h;
+	return rreq(rm, op, pl, len, &a, &alen);
+}
+
+static const char *conf_name_of(const struct node *n, uint32_t conf)
+{
+	struct le *le;
+
+	for (le = n->confs.head; le; le = le->next) {
+		const struct rmedia *rm = le->data;
+
+		if (rm->id == conf && rm->gen == n->gen)
+			return rm->name;
+	}
+	return "(gone)";
+}
+
+/* ---- SSRC bindings ------------------------------------------------------------
+ * mediad checks every packet's SSRC against the conference core's
+ * bindings, as media.c does in-process. confd keeps a shadow of what the
+ * node holds and sends only the differences (SSRC_SET, SSRC_DEL): a join
+ * costs one entry on the channel, not the whole table. The bindings are
+ * walked only when the core's conf_ssrc_version moved. */
+
+struct shadow {
+	struct le he;
+	uint32_t ssrc, roc, gen;
+	conf_mid owner;
 };
 
-static void ssrc_h(uint32_t ssrc, uint32_t roc, conf_mid owner, void *arg)
+enum {
+	SSRC_ENT = 16, /* u32 ssrc, u32 roc, u64 owner */
+	SSRC_BATCH = 2048
+};
+
+struct ssrc_walk {
+	struct rmedia *rm;
+	size_t np; /* entries in pl */
+	uint8_t op;
+	size_t esize;
+	int err;
+	uint8_t pl[2 + SSRC_BATCH * SSRC_ENT];
+};
+
+static void flush(struct ssrc_walk *w)
+{
+	int err;
+
+	if (!w->np)
+		return;
+	w->pl[0] = (uint8_t)(w->np >> 8);
+	w->pl[1] = (uint8_t)w->np;
+	err = rreq(w->rm, w->op, w->pl, 2 + w->np * w->esize, NULL, NULL);
+	if (err && !w->err)
+		w->err = err;
+	w->np = 0;
+}
+
+static bool shadow_cmp(struct le *le, void *arg)
+{
+	return ((struct shadow *)le->data)->ssrc == *(uint32_t *)arg;
+}
+
+static void diff_h(uint32_t ssrc, uint32_t roc, conf_mid owner, void *arg)
 {
 	struct ssrc_walk *w = arg;
-	uint8_t *e = w->p + 2 + w->n * 16;
-	size_t i;
+	struct rmedia *rm = w->rm;
+	struct le *le = hash_lookup(rm->shadow, ssrc, shadow_cmp, &ssrc);
+	struct shadow *sh = le ? le->data : NULL;
+	uint8_t *e;
 
-	if (w->n >= MPROTO_SSRCS_MAX)
+	if (!sh) {
+		sh = mem_zalloc(sizeof(*sh), NULL);
+		if (!sh) {
+			w->err = ENOMEM;
+			return;
+		}
+		sh->ssrc = ssrc;
+		sh->roc = roc + 1; /* differs: sent below */
+		hash_append(rm->shadow, ssrc, &sh->he, sh);
+	}
+	sh->gen = rm->sgen;
+	if (sh->roc == roc && sh->owner == owner)
 		return;
+	sh->roc = roc;
+	sh->owner = owner;
+	e = w->pl + 2 + w->np * SSRC_ENT;
 	mproto_put32(e, ssrc);
 	mproto_put32(e + 4, roc);
 	mproto_put64(e + 8, owner);
-	for (i = 0; i < 16; i++)
-		w->h = (w->h ^ e[i]) * 1099511628211ULL;
-	w->n++;
+	if (++w->np == SSRC_BATCH)
+		flush(w);
+}
+
+static bool stale_h(struct le *le, void *arg)
+{
+	struct ssrc_walk *w = arg;
+	struct shadow *sh = le->data;
+
+	if (sh->gen == w->rm->sgen)
+		return false;
+	mproto_put32(w->pl + 2 + w->np * 4, sh->ssrc);
+	hash_unlink(&sh->he);
+	mem_deref(sh);
+	if (++w->np == SSRC_BATCH)
+		flush(w);
+	return false;
 }
 
 static void ssrc_sync(struct rmedia *rm)
 {
-	static uint8_t pl[2 + MPROTO_SSRCS_MAX * 16];
-	struct ssrc_walk w = { pl, 0, 14695981039346656037ULL };
+	static struct ssrc_walk w;
 
-	if (!rm->core)
+	if (!rm->core || !rm->shadow ||
+	    (rm->synced && conf_ssrc_version(rm->core) == rm->ssrc_ver))
 		return;
-	conf_ssrc_foreach(rm->core, ssrc_h, &w);
-	w.h ^= w.n;
-	if (w.h == rm->ssrc_hash)
+	memset(&w, 0, offsetof(struct ssrc_walk, pl));
+	w.rm = rm;
+	rm->sgen++;
+	w.op = MPROTO_SSRC_SET;
+	w.esize = SSRC_ENT;
+	conf_ssrc_foreach(rm->core, diff_h, &w);
+	flush(&w);
+	w.op = MPROTO_SSRC_DEL;
+	w.esize = 4;
+	(void)hash_apply(rm->shadow, stale_h, &w);
+	flush(&w);
+	if (!w.err) {
+		rm->ssrc_ver = conf_ssrc_version(rm->core);
+		rm->synced = true;
 		return;
-	pl[0] = (uint8_t)(w.n >> 8);
-	pl[1] = (uint8_t)w.n;
-	if (!rreq(rm, MPROTO_SSRCS, pl, 2 + w.n * 16, NULL, NULL))
-		rm->ssrc_hash = w.h;
+	}
+	hash_flush(rm->shadow); /* resend everything on the next call */
+	rm->synced = false;
 }
 
 static void sync_tmr(void *arg)
@@ -515,6 +704,8 @@ static void rm_destructor(void *arg)
 	(void)rreq(rm, MPROTO_DESTROY, NULL, 0, NULL, NULL);
 	tmr_cancel(&rm->tmr);
 	tmr_cancel(&rm->lost);
+	hash_flush(rm->shadow);
+	mem_deref(rm->shadow);
 }
 
 static int r_alloc(struct confd_media **mp, struct conf *core, const char *name,
@@ -540,8 +731,10 @@ static int r_alloc(struct confd_media **mp, struct conf *core, const char *name,
 	if (err)
 		return err;
 	rm = mem_zalloc(sizeof(*rm), rm_destructor);
-	if (!rm)
+	if (!rm || hash_alloc(&rm->shadow, 1024)) {
+		mem_deref(rm);
 		return ENOMEM;
+	}
 	rm->n = n;
 	rm->gen = n->gen;
 	rm->id = mproto_get32(R.buf + 8);
@@ -652,7 +845,7 @@ static int r_mix(struct rmedia *rm, const struct conf_policy *p,
 	pl[2] = (uint8_t)n;
 	for (i = 0; i < n; i++)
 		mproto_put32(pl + 3 + i * 4, ssrcs[i]);
-	return rreq(rm, MPROTO_MIX, pl, 3 + n * 4, NULL, NULL);
+	return rreq_wait(rm, MPROTO_MIX, pl, 3 + n * 4);
 }
 
 static int r_codec(struct rmedia *rm, conf_mid mid, int codec)
@@ -698,7 +891,7 @@ static int r_sdes(struct rmedia *rm, conf_mid mid, const struct media_upkey *k,
 		o += 8;
 	}
 	ssrc_sync(rm);
-	err = rreq(rm, MPROTO_SDES, pl, o, NULL, NULL);
+	err = rreq_wait(rm, MPROTO_SDES, pl, o);
 	OPENSSL_cleanse(pl, o);
 	return err;
 }

@@ -91,6 +91,10 @@ struct ssrc_ent {
 	conf_mid owner;
 };
 
+enum {
+	TABLE_MAX = 1 << 20 /* SSRC bindings per conference */
+};
+
 struct table {
 	struct ssrc_ent *e;
 	size_t n;
@@ -292,6 +296,88 @@ static void op_ssrcs(struct conn *c, struct mconf *mc, const uint8_t *p,
 	confd_log(CONFD_LOG_DEBUG, "conference %s: %zu SSRC binding(s)",
 		  mc->name, n);
 	send_frame(c, MPROTO_SSRCS, 0, mc->id, NULL, 0);
+}
+
+/* SSRC_SET: add or replace bindings (a merge of two sorted tables). */
+static void op_ssrc_set(struct conn *c, struct mconf *mc, const uint8_t *p,
+			size_t len)
+{
+	struct ssrc_ent *e, *m;
+	size_t n, i, j, k;
+
+	n = len >= 2 ? (size_t)(p[0] << 8 | p[1]) : 0;
+	if (len < 2 || !n || len != 2 + n * 16 ||
+	    mc->t.n + n > TABLE_MAX) {
+		send_err(c, MPROTO_SSRC_SET, mc->id, EINVAL, "bad SSRC update");
+		return;
+	}
+	e = mem_zalloc(n * sizeof(*e), NULL);
+	m = e ? mem_zalloc((mc->t.n + n) * sizeof(*m), NULL) : NULL;
+	if (!m) {
+		mem_deref(e);
+		send_err(c, MPROTO_SSRC_SET, mc->id, ENOMEM, "no memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e[i].ssrc = mproto_get32(p + 2 + i * 16);
+		e[i].roc = mproto_get32(p + 6 + i * 16);
+		e[i].owner = mproto_get64(p + 10 + i * 16);
+	}
+	qsort(e, n, sizeof(*e), ent_cmp);
+	for (i = 1; i < n; i++) {
+		if (e[i].ssrc == e[i - 1].ssrc) {
+			mem_deref(e);
+			mem_deref(m);
+			send_err(c, MPROTO_SSRC_SET, mc->id, EINVAL,
+				 "SSRC named twice");
+			return;
+		}
+	}
+	for (i = j = k = 0; i < mc->t.n || j < n;) {
+		if (j == n || (i < mc->t.n && mc->t.e[i].ssrc < e[j].ssrc))
+			m[k++] = mc->t.e[i++];
+		else {
+			if (i < mc->t.n && mc->t.e[i].ssrc == e[j].ssrc)
+				i++; /* replaced */
+			m[k++] = e[j++];
+		}
+	}
+	mem_deref(e);
+	mem_deref(mc->t.e);
+	mc->t.e = m;
+	mc->t.n = k;
+	confd_log(CONFD_LOG_DEBUG,
+		  "conference %s: %zu SSRC binding(s), %zu set", mc->name, k,
+		  n);
+	send_frame(c, MPROTO_SSRC_SET, 0, mc->id, NULL, 0);
+}
+
+/* SSRC_DEL: drop bindings (absent SSRCs are ignored). */
+static void op_ssrc_del(struct conn *c, struct mconf *mc, const uint8_t *p,
+			size_t len)
+{
+	size_t n, i, k;
+
+	n = len >= 2 ? (size_t)(p[0] << 8 | p[1]) : 0;
+	if (len < 2 || !n || len != 2 + n * 4) {
+		send_err(c, MPROTO_SSRC_DEL, mc->id, EINVAL,
+			 "bad SSRC removal");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct ssrc_ent *e = (struct ssrc_ent *)(uintptr_t)ent_find(
+			&mc->t, mproto_get32(p + 2 + i * 4));
+
+		if (e)
+			e->owner = CONF_MID_NONE; /* marked: compacted below */
+	}
+	for (i = k = 0; i < mc->t.n; i++)
+		if (mc->t.e[i].owner != CONF_MID_NONE)
+			mc->t.e[k++] = mc->t.e[i];
+	mc->t.n = k;
+	confd_log(CONFD_LOG_DEBUG, "conference %s: %zu SSRC binding(s)",
+		  mc->name, k);
+	send_frame(c, MPROTO_SSRC_DEL, 0, mc->id, NULL, 0);
 }
 
 static void op_add(struct conn *c, struct mconf *mc, const uint8_t *p,
@@ -556,6 +642,12 @@ static void handle(struct conn *c, uint8_t *f, size_t flen)
 		break;
 	case MPROTO_SILENT:
 		op_silent(c, mc, p, len);
+		break;
+	case MPROTO_SSRC_SET:
+		op_ssrc_set(c, mc, p, len);
+		break;
+	case MPROTO_SSRC_DEL:
+		op_ssrc_del(c, mc, p, len);
 		break;
 	case MPROTO_MIX:
 		op_mix(c, mc, p, len);

@@ -11,6 +11,8 @@
  *   ADD      u64 member, u8 af (4|6), 16 B address, u16 port, u8 flags
  *   REMOVE   u64 member
  *   SSRCS    u16 n, n x (u32 ssrc, u32 roc, u64 owner): the whole table
+ *   SSRC_SET u16 n, n x (u32 ssrc, u32 roc, u64 owner): add or replace
+ *   SSRC_DEL u16 n, n x u32 ssrc: remove (absent ones are ignored)
  *   EPOCH    u32 epoch, u32 mki, u8 profile, u8 tek_len, tek,
  *            u8 salt_len, salt                  (keys: wiped after use)
  *   SWITCH   u32 mki
@@ -26,7 +28,9 @@
  *   EV_ROC   (mediad -> confd, unsolicited) u32 ssrc, u32 roc
  *
  * Requests are answered in order, one answer each; an error answer has a
- * non-zero status and a short text payload (never key material).
+ * non-zero status and a short text payload (never key material). confd
+ * waits for the answers to CREATE, MIX, SDES, STATS and SILENT only; the
+ * others are pipelined and their errors logged when they arrive.
  */
 #ifndef CONCLAVE_MEDIAD_PROTO_H
 #define CONCLAVE_MEDIAD_PROTO_H
@@ -47,6 +51,8 @@ enum mproto_op {
 	MPROTO_MIX,
 	MPROTO_CODEC,
 	MPROTO_SDES,
+	MPROTO_SSRC_SET,
+	MPROTO_SSRC_DEL,
 	MPROTO_EV_ROC = 0x80,
 };
 

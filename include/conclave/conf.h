@@ -447,6 +447,10 @@ bool conf_ssrc_roc(const struct conf *c, uint32_t ssrc, uint32_t *roc);
 typedef void(conf_ssrc_h)(uint32_t ssrc, uint32_t roc, conf_mid owner,
 			  void *arg);
 void conf_ssrc_foreach(const struct conf *c, conf_ssrc_h *h, void *arg);
+/** A counter that changes whenever a binding is added, removed or its ROC
+ *  changes: a caller that mirrors the bindings (the split media plane)
+ *  re-reads them only when it moved. */
+uint64_t conf_ssrc_version(const struct conf *c);
 
 /* ---- roster accessors (src/conf/roster.c), for the event package ---- */
 

@@ -583,6 +583,7 @@ static enum cc_err on_roc(struct conf *c, const struct conf_ev_roc *r)
 
 	if (!e)
 		return CC_ERR_NOT_FOUND;
+	c->ssrcs.ver += e->roc != r->roc;
 	e->roc = r->roc;
 	return CC_OK;
 }
@@ -730,6 +731,11 @@ bool conf_ssrc_roc(const struct conf *c, uint32_t ssrc, uint32_t *roc)
 	if (roc)
 		*roc = e->roc;
 	return true;
+}
+
+uint64_t conf_ssrc_version(const struct conf *c)
+{
+	return c->ssrcs.ver;
 }
 
 void conf_ssrc_foreach(const struct conf *c, conf_ssrc_h *h, void *arg)

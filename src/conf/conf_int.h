@@ -34,6 +34,7 @@ struct ssrc_tab {
 	struct ssrc_ent *e;
 	size_t cap; /* power of two or 0 */
 	size_t n;
+	uint64_t ver; /* bumped by every put, del and ROC change */
 };
 
 void ssrc_tab_free(struct ssrc_tab *t);

@@ -59,6 +59,8 @@ void ssrc_tab_put(struct ssrc_tab *t, uint32_t ssrc, uint32_t slot)
 {
 	struct ssrc_ent v = { .ssrc = ssrc, .roc = 0, .slot = slot, .used = 1 };
 
+	t->ver++;
+
 	put_raw(t->e, t->cap, &v);
 	t->n++;
 }
@@ -89,6 +91,7 @@ void ssrc_tab_del(struct ssrc_tab *t, uint32_t ssrc)
 	i = (size_t)(ent - t->e);
 	t->e[i].used = 0;
 	t->n--;
+	t->ver++;
 	for (j = (i + 1) & mask; t->e[j].used; j = (j + 1) & mask) {
 		home = ssrc_hash(t->e[j].ssrc, t->cap);
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
