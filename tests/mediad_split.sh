@@ -10,7 +10,7 @@
 # certificate comes from another CA is refused by confd, mediad refuses a
 # client without a certificate, with one from another CA, and a plaintext
 # client (the channel is TLS: no answer to a plaintext frame), malformed
-# MIX/CODEC/SDES/EPOCH frames and unknown operations from an authenticated
+# MIX/CODEC/SDES/EPOCH/SSRC_SET/SSRC_DEL frames and unknown operations from an authenticated
 # client get an error answer and a log line and change nothing, no key-like
 # hex in either log, SIGTERM stops mediad cleanly; kill -9 of a mediad
 # ends the conference on it (its member gets a BYE, confd says why), the
@@ -162,6 +162,10 @@ HOSTILE = [
     ("SDES, trailing bytes", 13, M + b"\0" * 5 + b"\x01\x1e" + b"k" * 30 + b"\0" + b"\0" * 8 + b"x"),
     ("SDES, no such member", 13, M + b"\0" * 5 + b"\x01\x1e" + b"k" * 30 + b"\0" + b"\0" * 8),
     ("EPOCH, wrong key length", 6, b"\0" * 8 + b"\x01\x05" + b"k" * 5 + b"\x0e" + b"s" * 14),
+    ("SSRC_SET, length mismatch", 14, struct.pack(">H", 2) + b"\0" * 16),
+    ("SSRC_SET, an SSRC twice", 14, struct.pack(">H", 2) + (struct.pack(">IIQ", 5, 0, 9)) * 2),
+    ("SSRC_DEL, no SSRC", 15, struct.pack(">H", 0)),
+    ("SSRC_DEL, length mismatch", 15, struct.pack(">H", 3) + b"\0" * 8),
     ("unknown operation 77", 77, b""),
 ]
 for what, op, pl in HOSTILE:
@@ -180,6 +184,7 @@ s.close()
 sys.exit(1 if bad else 0)
 EOP
 for r in "bad mix" "mixer not started" "bad codec" "codec not set" "bad SDES keys" "no such member" \
+	"bad SSRC update" "SSRC named twice" "bad SSRC removal" \
 	"bad epoch" "unknown operation" "no such conference"; do
 	grep -q "control .*: op [0-9]* conference [0-9]*: $r" "$W/mediad1.log" ||
 		fail "mediad logged no '$r'"
