@@ -37,24 +37,9 @@ command -v openssl >/dev/null || {
 }
 
 # ---- certificates: a CA for the media plane, and a stranger CA ----------------------
-ca() { # name
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-days 1 -subj "/CN=$1" -keyout "$W/$1.key" -out "$W/$1.crt" \
-		>/dev/null 2>&1
-}
-leaf() { # name ca
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-subj "/CN=$1" -keyout "$W/$1.key" -out "$W/$1.csr" \
-		>/dev/null 2>&1 &&
-		openssl x509 -req -in "$W/$1.csr" -CA "$W/$2.crt" \
-			-CAkey "$W/$2.key" -CAcreateserial -days 1 \
-			-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
-			-out "$W/$1.crt" >/dev/null 2>&1 &&
-		cat "$W/$1.crt" "$W/$1.key" >"$W/$1.pem"
-}
-{ ca media-ca && ca stranger-ca && leaf mediad1 media-ca &&
-	leaf mediad2 media-ca && leaf confd media-ca &&
-	leaf mediad-x stranger-ca && leaf confd-x stranger-ca; } ||
+{ env_ca media-ca && env_ca stranger-ca && env_leaf mediad1 media-ca &&
+	env_leaf mediad2 media-ca && env_leaf confd media-ca &&
+	env_leaf mediad-x stranger-ca && env_leaf confd-x stranger-ca; } ||
 	fail "openssl: certificates"
 
 # ---- the daemons: kmsd, two mediad nodes, confd with `media remote` -----------------

@@ -137,22 +137,7 @@ kmsd 2 "$K2"
 ok "PostgreSQL at $PGDIR; kmsd replicas on :$K1 and :$K2"
 
 # ---- mediad with mutual TLS ------------------------------------------------------
-ca() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-days 1 -subj "/CN=$1" -keyout "$W/$1.key" -out "$W/$1.crt" \
-		>/dev/null 2>&1
-}
-leaf() { # name ca
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-subj "/CN=$1" -keyout "$W/$1.key" -out "$W/$1.csr" \
-		>/dev/null 2>&1 &&
-		openssl x509 -req -in "$W/$1.csr" -CA "$W/$2.crt" \
-			-CAkey "$W/$2.key" -CAcreateserial -days 1 \
-			-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
-			-out "$W/$1.crt" >/dev/null 2>&1 &&
-		cat "$W/$1.crt" "$W/$1.key" >"$W/$1.pem"
-}
-{ ca media-ca && leaf mediad1 media-ca && leaf confd media-ca; } ||
+{ env_ca media-ca && env_leaf mediad1 media-ca && env_leaf confd media-ca; } ||
 	{
 		fail "openssl: certificates"
 		exit 1

@@ -176,15 +176,34 @@ env_say() { # name line
 	echo "$2" >&"$fd"
 }
 
+# Certificates for the tests' TLS channels, in $W: env_ca NAME makes a
+# self-signed CA (NAME.crt, NAME.key); env_leaf NAME CA makes NAME.pem
+# (certificate + key) signed by CA, for IP:127.0.0.1.
+env_ca() { # name
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 1 -subj "/CN=$1" -keyout "$W/$1.key" -out "$W/$1.crt" \
+		>/dev/null 2>&1
+}
+env_leaf() { # name ca
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=$1" -keyout "$W/$1.key" -out "$W/$1.csr" \
+		>/dev/null 2>&1 &&
+		openssl x509 -req -in "$W/$1.csr" -CA "$W/$2.crt" \
+			-CAkey "$W/$2.key" -CAcreateserial -days 1 \
+			-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
+			-out "$W/$1.crt" >/dev/null 2>&1 &&
+		cat "$W/$1.crt" "$W/$1.key" >"$W/$1.pem"
+}
+
 # The media plane under test: confd's in-process switch and mixer (the
 # default), or, with CONCLAVE_TEST_MEDIA=remote in the environment (ctest
 # runs the mixing and SDES tests both ways), a conclave-mediad that the
 # confd drives over mutual TLS (issue 7 §3). env_media DIR starts one
-# mediad for one confd (its certificates and mediad.log in DIR) and sets
-# MEDIA_LINES (confd config lines: none in-process) and MEDIA_LOG (where
-# the mixer logs: DIR/mediad.log, or DIR/confd.log in-process).
+# mediad for one confd (its log DIR/mediad.log) and sets MEDIA_LINES
+# (confd config lines: none in-process) and MEDIA_LOG (where the mixer
+# logs: DIR/mediad.log, or DIR/confd.log in-process).
 env_media() { # dir
-	local d=$1 mport
+	local d=$1 mport tag
 	MEDIA_LINES=()
 	MEDIA_LOG=$d/confd.log
 	[ "${CONCLAVE_TEST_MEDIA:-}" = remote ] || return 0
@@ -194,33 +213,19 @@ env_media() { # dir
 		exit 77
 	}
 	mkdir -p "$d"
-	if [ ! -f "$W/media-ca.crt" ]; then
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-			-nodes -days 1 -subj /CN=media-ca \
-			-keyout "$W/media-ca.key" -out "$W/media-ca.crt" \
-			>/dev/null 2>&1 || fail "openssl: media CA"
-	fi
-	local n
-	for n in mediad confd-m; do
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-subj "/CN=$n" -keyout "$d/$n.key" -out "$d/$n.csr" \
-			>/dev/null 2>&1 &&
-			openssl x509 -req -in "$d/$n.csr" -CA "$W/media-ca.crt" \
-				-CAkey "$W/media-ca.key" -CAcreateserial -days 1 \
-				-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
-				-out "$d/$n.crt" >/dev/null 2>&1 &&
-			cat "$d/$n.crt" "$d/$n.key" >"$d/$n.pem" ||
-			fail "openssl: $n certificate"
-	done
+	tag=$(basename "$d")
+	[ -f "$W/media-ca.crt" ] || env_ca media-ca || fail "openssl: media CA"
+	{ env_leaf "mediad-$tag" media-ca && env_leaf "confd-m-$tag" media-ca; } ||
+		fail "openssl: media certificates"
 	mport=$(port)
 	"$BUILD/conclave-mediad" --listen "127.0.0.1:$mport" --rtp 127.0.0.1 \
-		--cert "$d/mediad.pem" --ca "$W/media-ca.crt" \
+		--cert "$W/mediad-$tag.pem" --ca "$W/media-ca.crt" \
 		--log-level debug >"$d/mediad.log" 2>&1 &
 	env_bg $!
 	waitfor "$d/mediad.log" "listening control TLS" 50 ||
 		fail "conclave-mediad did not come up: $(cat "$d/mediad.log")"
 	MEDIA_LOG=$d/mediad.log
-	MEDIA_LINES=("media remote 127.0.0.1:$mport" "media_cert $d/confd-m.pem"
-		"media_ca $W/media-ca.crt")
+	MEDIA_LINES=("media remote 127.0.0.1:$mport"
+		"media_cert $W/confd-m-$tag.pem" "media_ca $W/media-ca.crt")
 	echo "media plane: conclave-mediad on 127.0.0.1:$mport (mutual TLS)"
 }
