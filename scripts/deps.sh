@@ -17,8 +17,10 @@ PACKAGES=(
 	# (scripts/pg.sh, tests/kms_pg.sh) and the demo
 	postgresql
 	# test and interop tools (shared/interop/README.md); kamailio is the
-	# SIP baseline of `conclave bench confd`
-	tshark sip-tester valgrind curl kamailio
+	# SIP baseline of `conclave bench confd` and the focus nodes' proxy
+	# (etc/kamailio-dispatch.cfg), kamailio-tls-modules its tls.so for
+	# SIP over TLS through it (-A WITH_TLS, tests/confd_nodes_tls.sh)
+	tshark sip-tester valgrind curl kamailio kamailio-tls-modules
 	# a phone nobody here wrote, for the SDES interop (tests/lib/baresip.sh,
 	# tests/interop_baresip.sh): baresip 1.0.0 without its GUI/video
 	# recommends; openssl makes its TLS certificate
