@@ -1118,7 +1118,9 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 static void deadline_h(void *arg)
 {
 	(void)arg;
-	confd_log(CONFD_LOG_WARN, "shutdown: BYEs unanswered after %d ms",
+	confd_log(CONFD_LOG_WARN,
+		  "shutdown: SIP transactions or connections still open after "
+		  "%d ms (BYEs unanswered?), stopping anyway",
 		  SHUTDOWN_DEADLINE_MS);
 	re_cancel();
 }
