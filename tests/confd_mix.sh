@@ -114,7 +114,19 @@ for x in a b; do
 		waitfor "$W/$x/$n.out" "joined" 50 || fail "$x: $n did not join"
 	done
 done
-sleep 2
+# Dave joins once Alice, Bob and Carol hold speaker places (each receives
+# an N-1 stream), not after a fixed sleep: under load a slow start would
+# leave a place free for him in B.
+for x in a b; do
+	N1=$(cat "$W/$x/confd.log" "$W/$x/mediad.log" 2>/dev/null |
+		sed -n 's/.*SSRCs common [0-9a-f]* n-1 \([0-9a-f,]*\) .*/\1/p' |
+		head -1 | sed 's/,/\\|/g')
+	for n in alice bob carol; do
+		waitfor "$W/$x/$n.out" "source ssrc \($N1\)" 50 ||
+			fail "$x: $n got no N-1 stream (not a speaker)"
+	done
+done
+sleep 1
 ua a "$APORT" dave 5 join "$(cat "$W/a/focus")"
 ua b "$BPORT" dave 5 join "$(cat "$W/b/focus")"
 for p in $PIDS; do

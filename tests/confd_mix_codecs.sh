@@ -97,7 +97,17 @@ ua carol 8 join "$(cat "$W/a/focus")"
 for n in bob carol; do
 	waitfor "$W/a/$n.out" "joined" 50 || fail "$n did not join"
 done
-sleep 1.5
+# Dave joins once all three hold a speaker place (each receives an N-1
+# stream: a speaker's own mix without its voice), not after a fixed
+# sleep: under load a slow start would leave a place free for him.
+N1=$(cat "$W/a/confd.log" "$W/a/mediad.log" 2>/dev/null |
+	sed -n 's/.*SSRCs common [0-9a-f]* n-1 \([0-9a-f,]*\) .*/\1/p' |
+	head -1 | sed 's/,/\\|/g')
+for n in alice bob carol; do
+	waitfor "$W/a/$n.out" "source ssrc \($N1\)" 50 ||
+		fail "$n got no N-1 stream (not a speaker)"
+done
+sleep 0.5
 ua dave 3 join "$(cat "$W/a/focus")"
 for p in $PIDS; do
 	wait "$p" || fail "a participant exited $?"
