@@ -306,8 +306,7 @@ static void op_ssrc_set(struct conn *c, struct mconf *mc, const uint8_t *p,
 	size_t n, i, j, k;
 
 	n = len >= 2 ? (size_t)(p[0] << 8 | p[1]) : 0;
-	if (len < 2 || !n || len != 2 + n * 16 ||
-	    mc->t.n + n > TABLE_MAX) {
+	if (len < 2 || !n || len != 2 + n * 16 || mc->t.n + n > TABLE_MAX) {
 		send_err(c, MPROTO_SSRC_SET, mc->id, EINVAL, "bad SSRC update");
 		return;
 	}
