@@ -398,6 +398,73 @@ static void test_identities(struct kms_db *db)
 	CHECK(!strcmp(u.name, "conf"));
 }
 
+/* The optional user_by_psk_id_and_owner (PostgreSQL): both lookups. */
+static void test_user_and_owner(struct kms_db *db)
+{
+	struct kms_store *st = kms_db_store(db);
+	struct cc_slice alice = sl("alice-psk"), bob = sl("sip:bob@example."
+							  "org");
+	struct kms_user u, o, v;
+	enum cc_err oe;
+
+	if (!st->ops->user_by_psk_id_and_owner)
+		return;
+	CHECK_OK(
+		st->ops->user_by_psk_id_and_owner(st, alice, bob, &u, &o, &oe));
+	CHECK_OK(st->ops->user_by_psk_id(st, alice, &v));
+	CHECK(u.id == v.id && !strcmp(u.name, "alice") &&
+	      u.psk_len == v.psk_len && cc_ct_equal(u.psk, v.psk, u.psk_len));
+	CHECK_OK(oe);
+	CHECK(!strcmp(o.name, "bob") && o.psk_len == 0);
+	CHECK_OK(st->ops->user_by_identity(st, bob, &v));
+	CHECK(o.id == v.id && o.factory_identity == v.factory_identity &&
+	      o.key_supplier == v.key_supplier);
+	/* a pattern's identity, or none: ask user_by_identity */
+	CHECK_OK(st->ops->user_by_psk_id_and_owner(
+		st, alice, sl("sip:focus3.conf1@example.org"), &u, &o, &oe));
+	CHECK(oe == CC_ERR_NOT_FOUND);
+	bob.len--; /* "sip:bob@example.or": nobody's */
+	CHECK_OK(
+		st->ops->user_by_psk_id_and_owner(st, alice, bob, &u, &o, &oe));
+	CHECK(oe == CC_ERR_NOT_FOUND);
+	CHECK_ERR(st->ops->user_by_psk_id_and_owner(st, sl("nobody-psk"), bob,
+						    &u, &o, &oe),
+		  CC_ERR_NOT_FOUND);
+	cc_wipe(&u, sizeof(u));
+	cc_wipe(&v, sizeof(v));
+}
+
+/* user_by_identity_with_policy (optional; PostgreSQL) answers as the
+ * three lookups it stands for, both ways. */
+static void check_with_policy(struct kms_store *st, const char *identity,
+			      int64_t other)
+{
+	struct kms_user u, v;
+	bool d = false, m = false, d2, m2;
+	enum cc_err e;
+	int in;
+
+	if (!st->ops->user_by_identity_with_policy)
+		return;
+	for (in = 0; in < 2; in++) {
+		int64_t from, to;
+
+		e = st->ops->user_by_identity_with_policy(
+			st, sl(identity), other, in, &u, &d, &m);
+		CHECK(e == st->ops->user_by_identity(st, sl(identity), &v));
+		if (e)
+			continue;
+		CHECK(u.id == v.id && !strcmp(u.name, v.name) &&
+		      u.factory_identity == v.factory_identity &&
+		      u.key_supplier == v.key_supplier && u.psk_len == 0);
+		from = in ? other : u.id;
+		to = in ? u.id : other;
+		CHECK_OK(st->ops->session_denied(st, from, to, &d2));
+		CHECK_OK(st->ops->may_create_conference(st, from, to, &m2));
+		CHECK(d == d2 && m == m2);
+	}
+}
+
 static void test_policies(struct kms_db *db)
 {
 	struct kms_store *st = kms_db_store(db);
@@ -425,6 +492,12 @@ static void test_policies(struct kms_db *db)
 	CHECK(yes);
 	CHECK_OK(st->ops->session_denied(st, alice.id, bob.id, &yes));
 	CHECK(!yes);
+	check_with_policy(st, "sip:alice@example.org", bob.id);
+	check_with_policy(st, "sip:bob@example.org", alice.id);
+	check_with_policy(st, "sip:factory.conf1@example.org", alice.id);
+	check_with_policy(st, "sip:factory.conf1@example.org", bob.id);
+	check_with_policy(st, "sip:focus3.conf1@example.org", alice.id);
+	check_with_policy(st, "sip:nobody@example.org", alice.id);
 	CHECK_OK(kms_db_policy_del(db, "deny", "bob", "alice"));
 	CHECK_ERR(kms_db_policy_del(db, "deny", "bob", "alice"),
 		  CC_ERR_NOT_FOUND);
@@ -527,6 +600,72 @@ static void test_audit(struct kms_db *db, const char *path)
 	CHECK(raw_exec(path, "DELETE FROM audit") != SQLITE_OK);
 	CHECK(raw_exec(path, "INSERT INTO audit(time, op, outcome) "
 			     "VALUES (1, 'request', 'issued')") == SQLITE_OK);
+}
+
+static bool seq_cb(int64_t seq, const struct kms_audit *a, void *arg)
+{
+	int64_t *seqs = arg;
+
+	seqs[0]++;
+	seqs[seqs[0]] = seq;
+	CHECK(!strcmp(a->reason, "batch"));
+	return true;
+}
+
+/* One transaction around several requests (kmsd's batches): its audit
+ * records land in order on commit and not at all on rollback; the ticket
+ * key it reads is the same each time. */
+static void test_batch(struct kms_db *db)
+{
+	struct kms_store *st = kms_db_store(db);
+	struct kms_audit a = { .time = 77,
+			       .op = KMS_OP_REQUEST,
+			       .outcome = "issued",
+			       .reason = "batch",
+			       .requester = "sip:alice@example.org" };
+	struct kms_tpk k1, k2, k3;
+	struct kms_user u;
+	int64_t seqs[8] = { 0 };
+	int i;
+
+	CHECK_OK(st->ops->begin(st));
+	for (i = 0; i < 3; i++) {
+		snprintf(a.peer, sizeof(a.peer), "sip:r%d@example.org", i);
+		CHECK_OK(st->ops->audit(st, &a));
+		CHECK_OK(st->ops->tpk_current(st, &k1));
+	}
+	CHECK_OK(st->ops->user_by_psk_id(st, sl("alice-psk"), &u));
+	CHECK_OK(st->ops->tpk_current(st, &k2));
+	CHECK_OK(st->ops->tpk_by_id(st, sl(k2.id), 0, &k3));
+	CHECK(!strcmp(k1.id, k2.id) && !strcmp(k2.id, k3.id) &&
+	      k2.key_len == k3.key_len && cc_ct_equal(k2.key, k3.key, 16));
+	CHECK_ERR(st->ops->tpk_by_id(st, sl("no-such-key"), 0, &k3),
+		  CC_ERR_NOT_FOUND);
+	snprintf(a.peer, sizeof(a.peer), "sip:last@example.org");
+	CHECK_OK(st->ops->audit(st, &a)); /* goes with the COMMIT */
+	CHECK_OK(st->ops->end(st, true));
+	CHECK_OK(kms_db_audit_tail(db, 4, seq_cb, seqs));
+	CHECK(seqs[0] == 4);
+	for (i = 1; i < 4; i++)
+		CHECK(seqs[i + 1] > seqs[i]);
+	/* rolled back: nothing */
+	CHECK_OK(st->ops->begin(st));
+	CHECK_OK(st->ops->audit(st, &a));
+	CHECK_OK(st->ops->end(st, false));
+	seqs[0] = 0;
+	CHECK_OK(kms_db_audit_tail(db, 1, seq_cb, seqs));
+	CHECK(seqs[0] == 1 && seqs[1] == seqs[4]);
+	/* a transaction that only writes its audit */
+	CHECK_OK(st->ops->begin(st));
+	CHECK_OK(st->ops->audit(st, &a));
+	CHECK_OK(st->ops->end(st, true));
+	seqs[0] = 0;
+	CHECK_OK(kms_db_audit_tail(db, 1, seq_cb, seqs));
+	CHECK(seqs[0] == 1 && seqs[1] > seqs[4]);
+	cc_wipe(&u, sizeof(u));
+	cc_wipe(&k1, sizeof(k1));
+	cc_wipe(&k2, sizeof(k2));
+	cc_wipe(&k3, sizeof(k3));
 }
 
 /* ---- secrets at rest -------------------------------------------------------- */
@@ -714,10 +853,12 @@ static void test_pg(void)
 	CHECK(kms_db_schema_version(db) == kdb_schema_latest);
 	test_users(db);
 	test_identities(db);
+	test_user_and_owner(db);
 	test_policies(db);
 	test_user_del(db);
 	test_tpk(db);
 	test_audit(db, NULL);
+	test_batch(db);
 	kms_db_close(db);
 	CHECK_ERR(kms_db_open(&db, spec, master, true), CC_ERR_INVAL);
 	{
@@ -757,6 +898,7 @@ int main(void)
 		test_user_del(db);
 		test_tpk(db);
 		test_audit(db, p);
+		test_batch(db);
 		kms_db_close(db);
 	}
 	test_at_rest(p);

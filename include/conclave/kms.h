@@ -84,6 +84,30 @@ struct kms_store_ops {
 	enum cc_err (*user_by_identity)(struct kms_store *st,
 					struct cc_slice identity,
 					struct kms_user *u);
+	/* Optional: user_by_psk_id(psk_id, u) and, in the same round trip
+	 * to a database server, the user owning `identity` exactly (not by
+	 * a pattern) into owner, with *owner_err CC_OK, CC_ERR_NOT_FOUND
+	 * (no exact owner: ask user_by_identity) or a store error. The
+	 * return value and u are user_by_psk_id's; owner is only set when
+	 * that is CC_OK. */
+	enum cc_err (*user_by_psk_id_and_owner)(struct kms_store *st,
+						struct cc_slice psk_id,
+						struct cc_slice identity,
+						struct kms_user *u,
+						struct kms_user *owner,
+						enum cc_err *owner_err);
+	/* Optional: user_by_identity(identity, u) and the policies between
+	 * u and user `other`, in one round trip to a database server when
+	 * the identity is not matched by a pattern: *denied and *may_create
+	 * as session_denied and may_create_conference answer for (other,
+	 * u->id) if inbound, else for (u->id, other). Answers as
+	 * user_by_identity; *denied and *may_create only with CC_OK. */
+	enum cc_err (*user_by_identity_with_policy)(struct kms_store *st,
+						    struct cc_slice identity,
+						    int64_t other, bool inbound,
+						    struct kms_user *u,
+						    bool *denied,
+						    bool *may_create);
 	/* May `creator` create conferences at factory user `factory`? */
 	enum cc_err (*may_create_conference)(struct kms_store *st,
 					     int64_t creator, int64_t factory,

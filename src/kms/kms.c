@@ -7,7 +7,9 @@
  * requester is authenticated): decode, layout, timestamp window, user by
  * PSK id, MAC, identity ownership, replay, then the ticket and policy. A
  * refusal is a MIKEY Error message plus an audit record; only a request
- * that passed everything enters the replay cache.
+ * that passed everything enters the replay cache. A store may read the
+ * claimed identity's owner along with the PSK (one round trip): it is
+ * judged only after the MAC.
  */
 #include "kms_int.h"
 
@@ -180,23 +182,85 @@ enum mikey_encr kms_encr_for(uint8_t prf)
 					      MIKEY_ENCR_AES_CM_128;
 }
 
+/*
+ * The user owning the claimed identity (IDRi / IDRr), looked up once per
+ * request and reused: find_user (no IDRpsk), owns_identity and the
+ * resolver check (resolve.c) all ask for it.
+ */
+enum cc_err kms_self_owner(struct kms *k, struct kms_req *r, struct cc_slice id,
+			   const struct kms_user **u)
+{
+	if (!r->self_looked_up) {
+		r->self_err =
+			k->st->ops->user_by_identity(k->st, id, &r->self_owner);
+		cc_wipe(r->self_owner.psk, sizeof(r->self_owner.psk));
+		r->self_owner.psk_len = 0;
+		r->self_looked_up = true;
+	}
+	*u = &r->self_owner;
+	return r->self_err;
+}
+
+enum cc_err kms_user_with_policy(struct kms *k, struct cc_slice id,
+				 int64_t other, bool inbound,
+				 struct kms_user *u, struct kms_policy *pol)
+{
+	const struct kms_store_ops *o = k->st->ops;
+	enum cc_err err;
+
+	memset(pol, 0, sizeof(*pol));
+	if (!o->user_by_identity_with_policy)
+		return o->user_by_identity(k->st, id, u);
+	err = o->user_by_identity_with_policy(k->st, id, other, inbound, u,
+					      &pol->denied, &pol->may_create);
+	pol->known = !err;
+	return err;
+}
+
+enum cc_err kms_session_denied(struct kms *k, const struct kms_policy *pol,
+			       int64_t from, int64_t to, bool *denied)
+{
+	if (!pol->known)
+		return k->st->ops->session_denied(k->st, from, to, denied);
+	*denied = pol->denied;
+	return CC_OK;
+}
+
+enum cc_err kms_may_create(struct kms *k, const struct kms_policy *pol,
+			   int64_t creator, int64_t factory, bool *allowed)
+{
+	if (!pol->known)
+		return k->st->ops->may_create_conference(k->st, creator,
+							 factory, allowed);
+	*allowed = pol->may_create;
+	return CC_OK;
+}
+
 static enum cc_err find_user(struct kms *k, struct kms_req *r,
 			     const struct mikey_pl *psk,
 			     const struct mikey_pl *self)
 {
+	const struct kms_user *u;
 	enum cc_err err;
 
-	struct kms_user u;
-
+	if (psk && k->st->ops->user_by_psk_id_and_owner) {
+		/* the identity's owner comes along, for owns_identity after
+		 * the MAC; no exact owner: it asks user_by_identity then */
+		err = k->st->ops->user_by_psk_id_and_owner(
+			k->st, psk->u.id.data, self->u.id.data, &r->user,
+			&r->self_owner, &r->self_err);
+		r->self_looked_up = !err && r->self_err != CC_ERR_NOT_FOUND;
+		return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER : err;
+	}
 	if (psk) {
 		err = k->st->ops->user_by_psk_id(k->st, psk->u.id.data,
 						 &r->user);
 		return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER : err;
 	}
 	/* no IDRpsk: the identity names the user, its PSK id the PSK */
-	err = k->st->ops->user_by_identity(k->st, self->u.id.data, &u);
+	err = kms_self_owner(k, r, self->u.id.data, &u);
 	if (!err)
-		err = k->st->ops->user_by_psk_id(k->st, mikey_str(u.psk_id),
+		err = k->st->ops->user_by_psk_id(k->st, mikey_str(u->psk_id),
 						 &r->user);
 	return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER : err;
 }
@@ -205,12 +269,11 @@ static enum cc_err find_user(struct kms *k, struct kms_req *r,
 static enum cc_err owns_identity(struct kms *k, struct kms_req *r,
 				 struct cc_slice id)
 {
-	struct kms_user u;
-	enum cc_err err = k->st->ops->user_by_identity(k->st, id, &u);
+	const struct kms_user *u;
+	enum cc_err err = kms_self_owner(k, r, id, &u);
 
-	r->self_factory = !err && u.factory_identity;
-	cc_wipe(u.psk, sizeof(u.psk));
-	if (err == CC_ERR_NOT_FOUND || (!err && u.id != r->user.id))
+	r->self_factory = !err && u->factory_identity;
+	if (err == CC_ERR_NOT_FOUND || (!err && u->id != r->user.id))
 		return CC_ERR_NOT_AUTHORISED;
 	return err;
 }
@@ -367,6 +430,7 @@ enum cc_err kms_handle(struct kms *k, const uint8_t *msg, size_t len,
 	}
 out:
 	cc_wipe(&r->user, sizeof(r->user));
+	cc_wipe(&r->self_owner, sizeof(r->self_owner));
 	free(r);
 	return err;
 }

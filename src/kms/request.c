@@ -47,6 +47,7 @@ static enum cc_err check_responders(struct kms *k, struct kms_req *r,
 
 	for (i = 0; i < tp->n; i++) {
 		const struct mikey_pl *p = &tp->pl[i];
+		struct kms_policy pol;
 		struct kms_user u;
 		bool no = false;
 
@@ -59,21 +60,21 @@ static enum cc_err check_responders(struct kms *k, struct kms_req *r,
 		if (n == 1)
 			kms_slice_str(p->u.id.data, r->peer, sizeof(r->peer));
 		*reason = "IDRr: no such user";
-		err = k->st->ops->user_by_identity(k->st, p->u.id.data, &u);
+		err = kms_user_with_policy(k, p->u.id.data, r->user.id, true,
+					   &u, &pol);
 		cc_wipe(u.psk, sizeof(u.psk));
 		if (err)
 			return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER :
 							 err;
 		g->any_supplier |= u.key_supplier;
 		*reason = "session denied by policy";
-		err = k->st->ops->session_denied(k->st, r->user.id, u.id, &no);
+		err = kms_session_denied(k, &pol, r->user.id, u.id, &no);
 		if (err || no)
 			return err ? err : CC_ERR_NOT_AUTHORISED;
 		if (!u.factory_identity)
 			continue;
 		*reason = "may not create conferences at this factory";
-		err = k->st->ops->may_create_conference(k->st, r->user.id, u.id,
-							&no);
+		err = kms_may_create(k, &pol, r->user.id, u.id, &no);
 		if (err || !no)
 			return err ? err : CC_ERR_NOT_AUTHORISED;
 	}

@@ -110,27 +110,41 @@ static enum cc_err check_validity(struct kms *k, struct kms_req *r,
 	return CC_OK;
 }
 
-/* The resolver must own one of the ticket's IDRr entries. */
+static bool same_id(struct cc_slice a, struct cc_slice b)
+{
+	return a.len == b.len && (!a.len || cc_ct_equal(a.p, b.p, a.len));
+}
+
+/* The resolver must own one of the ticket's IDRr entries. Its own
+ * identity's owner is known from authentication: not asked again. */
 static enum cc_err check_resolver(struct kms *k, struct kms_req *r,
-				  struct resolution *z, const char **reason)
+				  struct resolution *z, struct cc_slice self,
+				  const char **reason)
 {
 	size_t i;
 
 	*reason = "resolver not among the ticket's responders";
 	for (i = 0; i < z->tp.n; i++) {
 		const struct mikey_pl *p = &z->tp.pl[i];
+		const struct kms_user *o;
 		struct kms_user u;
 		enum cc_err err;
 
 		if (p->type != MIKEY_PT_IDR || p->u.id.role != MIKEY_IDR_R)
 			continue;
-		err = k->st->ops->user_by_identity(k->st, p->u.id.data, &u);
-		cc_wipe(u.psk, sizeof(u.psk));
+		if (same_id(p->u.id.data, self)) {
+			err = kms_self_owner(k, r, self, &o);
+		} else {
+			err = k->st->ops->user_by_identity(k->st, p->u.id.data,
+							   &u);
+			cc_wipe(u.psk, sizeof(u.psk));
+			o = &u;
+		}
 		if (err == CC_ERR_NOT_FOUND)
 			continue;
 		if (err)
 			return err;
-		if (u.id == r->user.id)
+		if (o->id == r->user.id)
 			return CC_OK;
 	}
 	return CC_ERR_NOT_AUTHORISED;
@@ -142,6 +156,7 @@ static enum cc_err check_policy(struct kms *k, struct kms_req *r,
 {
 	const struct mikey_pl *i =
 		mikey_chain_find(&z->tp, MIKEY_PT_IDR, MIKEY_IDR_I);
+	struct kms_policy pol;
 	bool flag = false;
 	enum cc_err err;
 
@@ -150,12 +165,12 @@ static enum cc_err check_policy(struct kms *k, struct kms_req *r,
 		return CC_ERR_MISSING;
 	kms_slice_str(i->u.id.data, r->initiator, sizeof(r->initiator));
 	*reason = "Initiator no longer a user";
-	err = k->st->ops->user_by_identity(k->st, i->u.id.data, &z->init_user);
+	err = kms_user_with_policy(k, i->u.id.data, r->user.id, false,
+				   &z->init_user, &pol);
 	if (err)
 		return err == CC_ERR_NOT_FOUND ? CC_ERR_UNKNOWN_USER : err;
 	*reason = "session denied by policy";
-	err = k->st->ops->session_denied(k->st, z->init_user.id, r->user.id,
-					 &flag);
+	err = kms_session_denied(k, &pol, z->init_user.id, r->user.id, &flag);
 	if (err || flag)
 		return err ? err : CC_ERR_NOT_AUTHORISED;
 	if (!r->self_factory)
@@ -163,8 +178,7 @@ static enum cc_err check_policy(struct kms *k, struct kms_req *r,
 	/* The factory resolves the creator's ticket: may it create here?
 	 * (seed 000 §5.3.3.1.2; the KMS is the authority on this) */
 	*reason = "Initiator may not create conferences at this factory";
-	err = k->st->ops->may_create_conference(k->st, z->init_user.id,
-						r->user.id, &flag);
+	err = kms_may_create(k, &pol, z->init_user.id, r->user.id, &flag);
 	if (err || !flag)
 		return err ? err : CC_ERR_NOT_AUTHORISED;
 	return CC_OK;
@@ -290,7 +304,7 @@ static enum cc_err resolve(struct kms *k, struct kms_req *r,
 		err = check_validity(k, r, z, reason);
 	}
 	if (!err)
-		err = check_resolver(k, r, z, reason);
+		err = check_resolver(k, r, z, self->u.id.data, reason);
 	if (!err)
 		err = check_policy(k, r, z, reason);
 	if (err)

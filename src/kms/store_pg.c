@@ -13,11 +13,19 @@
  * replicas starting together migrate once.
  *
  * Hot-path statements are prepared once per connection (enum kpg_stmt).
+ * Round trips are what a request costs here, so within a transaction:
+ * BEGIN and the audit INSERTs wait and go in one libpq pipeline with the
+ * next statement or the COMMIT (run_pending); the psk-id lookup brings
+ * the exact owner of the claimed identity along, an identity lookup the
+ * policies with its peer (the optional kms_store_ops); the current ticket
+ * key is read once per transaction.
+ *
  * A lost connection (a PostgreSQL restart, a network cut) fails the
  * request it hit with CC_ERR_STORE and the server's or libpq's message in
  * kms_db_error; the next call outside a transaction reconnects and
  * prepares again. A transaction is never silently replayed on a new
- * connection.
+ * connection (the first round trip of one, BEGIN included, may be tried
+ * again on a new connection: nothing of it had run).
  *
  * Untrusted text (psk ids, identities, realms from MIKEY messages) is
  * looked up only if it is printable ASCII without NUL: the stored names
@@ -37,6 +45,7 @@
 #include "store_pg_int.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +126,16 @@ _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == 3,
 static const char *const stmt_sql[KPG__COUNT] = {
 	[KPG_USER_BY_PSK_ID] = "SELECT id, name, psk_id, psk_enc, key_supplier"
 			       " FROM users WHERE psk_id = $1",
+	[KPG_USER_AND_OWNER] = "SELECT u.id, u.name, u.psk_id, u.psk_enc,"
+			       " u.key_supplier, o.id, o.name, o.psk_id,"
+			       " o.key_supplier, o.factory"
+			       " FROM users u LEFT JOIN"
+			       " (SELECT ou.id, ou.name, ou.psk_id,"
+			       " ou.key_supplier, i.factory"
+			       " FROM identities i JOIN users ou"
+			       " ON ou.id = i.user_id"
+			       " WHERE i.identity = $2 AND NOT i.is_pattern)"
+			       " o ON true WHERE u.psk_id = $1",
 	[KPG_USER_BY_IDENTITY] = "SELECT u.id, u.name, u.psk_id, u.psk_enc,"
 				 " u.key_supplier, i.factory"
 				 " FROM identities i JOIN users u"
@@ -130,6 +149,35 @@ static const char *const stmt_sql[KPG__COUNT] = {
 			      " FROM users WHERE id = $1",
 	[KPG_POLICY_HAS] = "SELECT 1 FROM policies"
 			   " WHERE kind = $1 AND a = $2 AND b = $3",
+	/* user_by_identity (exact) with session_denied and
+	 * may_create_conference from $2 to the user (IN) or back (OUT) */
+	[KPG_USER_POLICY_IN] = "SELECT u.id, u.name, u.psk_id, u.psk_enc,"
+			       " u.key_supplier, i.factory,"
+			       " EXISTS (SELECT 1 FROM policies p"
+			       " WHERE p.kind = 'deny'"
+			       " AND p.a = $2 AND p.b = u.id),"
+			       " EXISTS (SELECT 1 FROM policies p"
+			       " WHERE p.kind = 'allow-conference'"
+			       " AND p.a = $2 AND p.b = u.id)"
+			       " FROM identities i JOIN users u"
+			       " ON u.id = i.user_id"
+			       " WHERE i.identity = $1 AND NOT i.is_pattern",
+	[KPG_USER_POLICY_OUT] = "SELECT u.id, u.name, u.psk_id, u.psk_enc,"
+				" u.key_supplier, i.factory,"
+				" EXISTS (SELECT 1 FROM policies p"
+				" WHERE p.kind = 'deny'"
+				" AND p.a = u.id AND p.b = $2),"
+				" EXISTS (SELECT 1 FROM policies p"
+				" WHERE p.kind = 'allow-conference'"
+				" AND p.a = u.id AND p.b = $2)"
+				" FROM identities i JOIN users u"
+				" ON u.id = i.user_id"
+				" WHERE i.identity = $1 AND NOT i.is_pattern",
+	[KPG_POLICY_PAIR] = "SELECT EXISTS (SELECT 1 FROM policies"
+			    " WHERE kind = 'deny' AND a = $1 AND b = $2),"
+			    " EXISTS (SELECT 1 FROM policies"
+			    " WHERE kind = 'allow-conference'"
+			    " AND a = $1 AND b = $2)",
 	[KPG_TPK_CURRENT] = "SELECT id, key_enc, created, retire_at FROM tpks"
 			    " WHERE current",
 	[KPG_TPK_BY_ID] = "SELECT id, key_enc, created, retire_at FROM tpks"
@@ -222,7 +270,7 @@ static enum cc_err ensure(struct kms_db *db)
 
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		pg->prepared = false;
-		if (pg->in_tx) {
+		if (pg->in_tx && !pg->begin_pending) {
 			set_err(pg, "connection lost inside a transaction");
 			return CC_ERR_STORE;
 		}
@@ -237,11 +285,188 @@ static enum cc_err ensure(struct kms_db *db)
 	return CC_OK;
 }
 
+static void params(const struct kpg_arg *args, int n, const char **vals,
+		   int *lens, int *fmts)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		vals[i] = args[i].v;
+		lens[i] = args[i].len < 0 ? 0 : args[i].len;
+		fmts[i] = args[i].len < 0 ? 0 : 1; /* bytea goes binary */
+	}
+}
+
+static void audit_args(const struct kpg_audit_row *w, struct kpg_arg a[8])
+{
+	int i;
+
+	a[0] = KPG_TEXT(w->time);
+	for (i = 0; i < 7; i++)
+		a[i + 1] = KPG_TEXT(w->f[i]);
+}
+
+static bool pending(const struct kpg *pg)
+{
+	return pg->in_tx && (pg->begin_pending || pg->n_audit);
+}
+
+#ifdef LIBPQ_HAS_PIPELINING
+static bool send_one(PGconn *c, int stmt, const char *sql,
+		     const struct kpg_arg *args, int n)
+{
+	const char *vals[16];
+	int lens[16], fmts[16];
+	char name[16];
+
+	params(args, n, vals, lens, fmts);
+	if (stmt < 0)
+		return PQsendQueryParams(c, sql, n, NULL, vals, lens, fmts, 0);
+	snprintf(name, sizeof(name), "kpg%d", stmt);
+	return PQsendQueryPrepared(c, name, n, vals, lens, fmts, 0);
+}
+
+/*
+ * One round trip (libpq pipeline mode): the pending BEGIN, the queued
+ * audit rows in their order, then the statement (stmt, or sql; neither:
+ * none) and a Sync. The first failure is the answer: the statements after
+ * it are not run (PGRES_PIPELINE_ABORTED). *res: the statement's result.
+ */
+static enum cc_err pipe_once(struct kms_db *db, int stmt, const char *sql,
+			     const struct kpg_arg *args, int n, PGresult **res)
+{
+	struct kpg *pg = db->pg;
+	PGconn *c = pg->conn;
+	struct kpg_arg a[8];
+	bool ok = true, last = false;
+	enum cc_err err = CC_OK;
+	int sent = 0, q;
+	PGresult *r;
+	size_t i;
+
+	if (!PQenterPipelineMode(c)) {
+		set_err(pg, PQerrorMessage(c));
+		return CC_ERR_STORE;
+	}
+	if (pg->begin_pending && (ok = send_one(c, -1, "BEGIN", NULL, 0)))
+		sent++;
+	for (i = 0; ok && i < pg->n_audit; i++) {
+		audit_args(&pg->audit_q[i], a);
+		if ((ok = send_one(c, KPG_AUDIT_INSERT, NULL, a, 8)))
+			sent++;
+	}
+	if (ok && (stmt >= 0 || sql) &&
+	    (ok = last = send_one(c, stmt, sql, args, n)))
+		sent++;
+	/* a Sync even after a failed send: what went has results to wait
+	 * for, and they come only once the Sync is flushed */
+	if (!PQpipelineSync(c))
+		ok = false;
+	if (!ok) {
+		set_err(pg, PQerrorMessage(c));
+		err = CC_ERR_STORE;
+	}
+	for (q = 0; q < sent && PQstatus(c) == CONNECTION_OK; q++) {
+		while ((r = PQgetResult(c))) {
+			/* the first failure's message stays in pg->err */
+			if (!err)
+				err = result_err(pg, r);
+			if (!err && last && q == sent - 1 && !*res)
+				*res = r;
+			else
+				PQclear(r);
+		}
+	}
+	/* the Sync's result, then back to one statement at a time */
+	while (!PQexitPipelineMode(c) && (r = PQgetResult(c)))
+		PQclear(r);
+	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF && !err) {
+		set_err(pg, PQerrorMessage(c));
+		err = CC_ERR_STORE;
+	}
+	if (err) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return err;
+}
+#else
+/* No pipeline mode in this libpq: the same statements, one by one. */
+static enum cc_err pipe_once(struct kms_db *db, int stmt, const char *sql,
+			     const struct kpg_arg *args, int n, PGresult **res)
+{
+	struct kpg *pg = db->pg;
+	const char *vals[16];
+	int lens[16], fmts[16];
+	struct kpg_arg a[8];
+	char name[16];
+	enum cc_err err = CC_OK;
+	PGresult *r;
+	size_t i;
+
+	if (pg->begin_pending) {
+		r = PQexec(pg->conn, "BEGIN");
+		err = result_err(pg, r);
+		PQclear(r);
+	}
+	snprintf(name, sizeof(name), "kpg%d", KPG_AUDIT_INSERT);
+	for (i = 0; !err && i < pg->n_audit; i++) {
+		audit_args(&pg->audit_q[i], a);
+		params(a, 8, vals, lens, fmts);
+		r = PQexecPrepared(pg->conn, name, 8, vals, lens, fmts, 0);
+		err = result_err(pg, r);
+		PQclear(r);
+	}
+	if (err || (stmt < 0 && !sql))
+		return err;
+	params(args, n, vals, lens, fmts);
+	snprintf(name, sizeof(name), "kpg%d", stmt);
+	r = stmt >= 0 ?
+		    PQexecPrepared(pg->conn, name, n, vals, lens, fmts, 0) :
+		    PQexecParams(pg->conn, sql, n, NULL, vals, lens, fmts, 0);
+	err = result_err(pg, r);
+	if (err)
+		PQclear(r);
+	else
+		*res = r;
+	return err;
+}
+#endif
+
+/*
+ * Send what waits (op_begin's BEGIN, op_audit's rows) with one statement.
+ * If BEGIN was among them nothing of the transaction had run before, so
+ * a lost connection is replaced and the round trip tried once more, as a
+ * BEGIN that finds the connection gone always was. The queue is empty
+ * afterwards either way: rows that failed failed the transaction.
+ */
+static enum cc_err run_pending(struct kms_db *db, int stmt, const char *sql,
+			       const struct kpg_arg *args, int n,
+			       PGresult **res)
+{
+	struct kpg *pg = db->pg;
+	bool fresh = pg->begin_pending;
+	enum cc_err err;
+
+	*res = NULL;
+	err = ensure(db);
+	if (!err)
+		err = pipe_once(db, stmt, sql, args, n, res);
+	if (err && fresh && PQstatus(pg->conn) != CONNECTION_OK) {
+		err = ensure(db);
+		if (!err)
+			err = pipe_once(db, stmt, sql, args, n, res);
+	}
+	pg->begin_pending = false;
+	pg->n_audit = 0;
+	return err;
+}
+
 enum cc_err kpg_run(struct kms_db *db, int stmt, const char *sql,
 		    const struct kpg_arg *args, int n, PGresult **res)
 {
 	const char *vals[16];
-	int lens[16], fmts[16], i;
+	int lens[16], fmts[16];
 	char name[16];
 	PGresult *r;
 	enum cc_err err;
@@ -249,14 +474,12 @@ enum cc_err kpg_run(struct kms_db *db, int stmt, const char *sql,
 	*res = NULL;
 	if (n > 16)
 		return CC_ERR_INVAL;
+	if (pending(db->pg))
+		return run_pending(db, stmt, sql, args, n, res);
 	err = ensure(db);
 	if (err)
 		return err;
-	for (i = 0; i < n; i++) {
-		vals[i] = args[i].v;
-		lens[i] = args[i].len < 0 ? 0 : args[i].len;
-		fmts[i] = args[i].len < 0 ? 0 : 1; /* bytea goes binary */
-	}
+	params(args, n, vals, lens, fmts);
 	if (stmt >= 0) {
 		snprintf(name, sizeof(name), "kpg%d", stmt);
 		r = PQexecPrepared(db->pg->conn, name, n, vals, lens, fmts, 0);
@@ -278,6 +501,11 @@ enum cc_err kpg_exec(struct kms_db *db, const char *sql)
 	PGresult *r;
 	enum cc_err err;
 
+	if (pending(db->pg)) {
+		err = run_pending(db, -1, NULL, NULL, 0, &r);
+		if (err)
+			return err;
+	}
 	err = ensure(db);
 	if (err)
 		return err;
@@ -599,6 +827,7 @@ void kpg_close(struct kms_db *db)
 			cc_wipe(db->pg->conninfo, strlen(db->pg->conninfo));
 			free(db->pg->conninfo);
 		}
+		cc_wipe(&db->pg->tpk, sizeof(db->pg->tpk));
 		free(db->pg);
 	}
 	cc_wipe(db->master, sizeof(db->master));
@@ -680,6 +909,39 @@ static enum cc_err op_user_by_psk_id(struct kms_store *st,
 	err = run_one(db, KPG_USER_BY_PSK_ID, &a, 1, &r);
 	if (!err)
 		err = user_from_row(db, r, 0, u, true);
+	PQclear(r);
+	return err;
+}
+
+/* user_by_psk_id and the exact owner of identity: one statement. */
+static enum cc_err
+op_user_by_psk_id_and_owner(struct kms_store *st, struct cc_slice psk_id,
+			    struct cc_slice identity, struct kms_user *u,
+			    struct kms_user *owner, enum cc_err *owner_err)
+{
+	struct kms_db *db = to_db(st);
+	char pid[KMS_MAX_NAME], id[KMS_MAX_NAME];
+	struct kpg_arg a[2] = { KPG_TEXT(pid), KPG_TEXT(id) };
+	PGresult *r;
+	enum cc_err err;
+
+	memset(owner, 0, sizeof(*owner));
+	*owner_err = CC_ERR_NOT_FOUND;
+	if (!slice_str(identity, id))
+		id[0] = '\0'; /* no name is "": no owner */
+	if (!slice_str(psk_id, pid))
+		return CC_ERR_NOT_FOUND;
+	err = run_one(db, KPG_USER_AND_OWNER, a, 2, &r);
+	if (!err)
+		err = user_from_row(db, r, 0, u, true);
+	if (!err && !PQgetisnull(r, 0, 5)) {
+		owner->id = kpg_int(r, 0, 5);
+		kpg_text(owner->name, sizeof(owner->name), r, 0, 6);
+		kpg_text(owner->psk_id, sizeof(owner->psk_id), r, 0, 7);
+		owner->key_supplier = kpg_bool(r, 0, 8);
+		owner->factory_identity = kpg_bool(r, 0, 9);
+		*owner_err = CC_OK;
+	}
 	PQclear(r);
 	return err;
 }
@@ -775,6 +1037,63 @@ static enum cc_err policy_has(struct kms_db *db, const char *kind, int64_t a,
 	return err == CC_ERR_NOT_FOUND ? CC_OK : err;
 }
 
+/* Both policies from a to b: one statement. */
+static enum cc_err policy_pair(struct kms_db *db, int64_t a, int64_t b,
+			       bool *denied, bool *may_create)
+{
+	char va[24], vb[24];
+	struct kpg_arg args[2] = { KPG_TEXT(va), KPG_TEXT(vb) };
+	PGresult *r;
+	enum cc_err err;
+
+	snprintf(va, sizeof(va), "%" PRId64, a);
+	snprintf(vb, sizeof(vb), "%" PRId64, b);
+	err = run_one(db, KPG_POLICY_PAIR, args, 2, &r);
+	if (!err) {
+		*denied = kpg_bool(r, 0, 0);
+		*may_create = kpg_bool(r, 0, 1);
+	}
+	PQclear(r);
+	return err;
+}
+
+/* An exact identity: one statement for the user and both policies. A
+ * pattern's: by_pattern, then both policies in one more. */
+static enum cc_err
+op_user_by_identity_with_policy(struct kms_store *st, struct cc_slice identity,
+				int64_t other, bool inbound, struct kms_user *u,
+				bool *denied, bool *may_create)
+{
+	struct kms_db *db = to_db(st);
+	char id[KMS_MAX_NAME], vo[24];
+	struct kpg_arg a[2] = { KPG_TEXT(id), KPG_TEXT(vo) };
+	PGresult *r;
+	enum cc_err err;
+
+	if (!slice_str(identity, id))
+		return CC_ERR_NOT_FOUND;
+	snprintf(vo, sizeof(vo), "%" PRId64, other);
+	err = run_one(db, inbound ? KPG_USER_POLICY_IN : KPG_USER_POLICY_OUT, a,
+		      2, &r);
+	if (!err)
+		err = user_from_row(db, r, 0, u, false);
+	if (!err) {
+		u->factory_identity = kpg_bool(r, 0, 5);
+		*denied = kpg_bool(r, 0, 6);
+		*may_create = kpg_bool(r, 0, 7);
+	}
+	PQclear(r);
+	if (err != CC_ERR_NOT_FOUND)
+		return err;
+	err = by_pattern(db, identity, u);
+	if (!err)
+		err = inbound ?
+			      policy_pair(db, other, u->id, denied,
+					  may_create) :
+			      policy_pair(db, u->id, other, denied, may_create);
+	return err;
+}
+
 static enum cc_err op_may_create_conference(struct kms_store *st,
 					    int64_t creator, int64_t factory,
 					    bool *allowed)
@@ -809,16 +1128,37 @@ static enum cc_err tpk_from_row(struct kms_db *db, const PGresult *r,
 	return err;
 }
 
+static void tpk_forget(struct kpg *pg)
+{
+	cc_wipe(&pg->tpk, sizeof(pg->tpk));
+	pg->tpk_ok = false;
+}
+
+/* Keep the current key (retire_at 0) for the rest of the transaction. */
+static void tpk_keep(struct kpg *pg, const struct kms_tpk *k)
+{
+	if (pg->in_tx && !k->retire_at) {
+		pg->tpk = *k;
+		pg->tpk_ok = true;
+	}
+}
+
 static enum cc_err op_tpk_current(struct kms_store *st, struct kms_tpk *k)
 {
 	struct kms_db *db = to_db(st);
 	PGresult *r;
 	enum cc_err err;
 
+	if (db->pg->in_tx && db->pg->tpk_ok) {
+		*k = db->pg->tpk;
+		return CC_OK;
+	}
 	err = run_one(db, KPG_TPK_CURRENT, NULL, 0, &r);
 	if (!err)
 		err = tpk_from_row(db, r, k);
 	PQclear(r);
+	if (!err)
+		tpk_keep(db->pg, k);
 	return err;
 }
 
@@ -833,11 +1173,18 @@ static enum cc_err op_tpk_by_id(struct kms_store *st, struct cc_slice id,
 
 	if (!slice_str(id, v))
 		return CC_ERR_NOT_FOUND;
+	/* the current key is valid whatever now is */
+	if (db->pg->in_tx && db->pg->tpk_ok && !strcmp(v, db->pg->tpk.id)) {
+		*k = db->pg->tpk;
+		return CC_OK;
+	}
 	snprintf(t, sizeof(t), "%" PRId64, now);
 	err = run_one(db, KPG_TPK_BY_ID, a, 2, &r);
 	if (!err)
 		err = tpk_from_row(db, r, k);
 	PQclear(r);
+	if (!err)
+		tpk_keep(db->pg, k);
 	return err;
 }
 
@@ -852,71 +1199,129 @@ static void clean(char *dst, size_t cap, const char *s)
 	dst[i] = '\0';
 }
 
-static enum cc_err op_audit(struct kms_store *st, const struct kms_audit *a)
+static void audit_row(struct kpg_audit_row *w, const struct kms_audit *a)
 {
-	char t[24], f[7][KMS_MAX_NAME];
-	struct kpg_arg args[8];
-	PGresult *r;
-	enum cc_err err;
-	int i;
-
-	snprintf(t, sizeof(t), "%" PRId64, a->time);
-	clean(f[0], sizeof(f[0]),
+	snprintf(w->time, sizeof(w->time), "%" PRId64, a->time);
+	clean(w->f[0], sizeof(w->f[0]),
 	      a->op == KMS_OP_REQUEST ? "request" :
 	      a->op == KMS_OP_RESOLVE ? "resolve" :
 					"unknown");
-	clean(f[1], sizeof(f[1]), a->outcome);
-	clean(f[2], sizeof(f[2]), a->reason);
-	clean(f[3], sizeof(f[3]), a->ticket_id);
-	clean(f[4], sizeof(f[4]), a->requester);
-	clean(f[5], sizeof(f[5]), a->initiator);
-	clean(f[6], sizeof(f[6]), a->peer);
-	args[0] = KPG_TEXT(t);
-	for (i = 0; i < 7; i++)
-		args[i + 1] = KPG_TEXT(f[i]);
-	err = kpg_run(to_db(st), KPG_AUDIT_INSERT, NULL, args, 8, &r);
+	clean(w->f[1], sizeof(w->f[1]), a->outcome);
+	clean(w->f[2], sizeof(w->f[2]), a->reason);
+	clean(w->f[3], sizeof(w->f[3]), a->ticket_id);
+	clean(w->f[4], sizeof(w->f[4]), a->requester);
+	clean(w->f[5], sizeof(w->f[5]), a->initiator);
+	clean(w->f[6], sizeof(w->f[6]), a->peer);
+}
+
+/*
+ * Inside a transaction the record waits in audit_q and goes, in order,
+ * with the transaction's next statement or its COMMIT (no round trip of
+ * its own). A failed INSERT fails that statement and aborts the
+ * transaction, so the COMMIT fails and no answer of it leaves without its
+ * record, as when the INSERT went alone. Outside one: sent now.
+ */
+static enum cc_err op_audit(struct kms_store *st, const struct kms_audit *a)
+{
+	struct kms_db *db = to_db(st);
+	struct kpg *pg = db->pg;
+	struct kpg_audit_row w;
+	struct kpg_arg args[8];
+	PGresult *r;
+	enum cc_err err;
+
+	if (pg->in_tx) {
+		if (pg->n_audit == KPG_AUDIT_QUEUE) {
+			err = run_pending(db, -1, NULL, NULL, 0, &r);
+			if (err)
+				return err;
+		}
+		audit_row(&pg->audit_q[pg->n_audit++], a);
+		return CC_OK;
+	}
+	audit_row(&w, a);
+	audit_args(&w, args);
+	err = kpg_run(db, KPG_AUDIT_INSERT, NULL, args, 8, &r);
 	PQclear(r);
 	return err;
 }
 
 /*
- * One request (or one event-loop batch) = one transaction. A BEGIN that
- * finds the connection gone reconnects once: nothing of the transaction
- * has run yet, so that is no replay.
+ * A connection the server closed while it sat idle (a restart: its last
+ * words, then end of file) shows without a round trip: take in what
+ * arrived, and PQstatus says CONNECTION_BAD. An idle connection costs one
+ * poll.
+ */
+static void idle_check(struct kpg *pg)
+{
+	struct pollfd p = { .fd = PQsocket(pg->conn), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < 4 && p.fd >= 0 && PQstatus(pg->conn) == CONNECTION_OK;
+	     i++) {
+		if (poll(&p, 1, 0) <= 0 || !PQconsumeInput(pg->conn))
+			break;
+	}
+}
+
+/*
+ * One request (or one event-loop batch) = one transaction. BEGIN is not
+ * sent here: it goes with the transaction's first statement (run_pending),
+ * which reconnects once if it finds the connection gone: nothing of the
+ * transaction has run yet, so that is no replay. A connection known lost
+ * is replaced now, and if that fails so does begin (as a BEGIN sent
+ * here did): kmsd then answers each request with a MIKEY Error.
  */
 static enum cc_err op_begin(struct kms_store *st)
 {
 	struct kms_db *db = to_db(st);
 	enum cc_err err;
 
-	err = kpg_exec(db, "BEGIN");
-	if (err && PQstatus(db->pg->conn) != CONNECTION_OK)
-		err = kpg_exec(db, "BEGIN");
+	db->pg->in_tx = false;
+	tpk_forget(db->pg);
+	idle_check(db->pg);
+	err = ensure(db);
 	db->pg->in_tx = !err;
+	db->pg->begin_pending = !err;
+	db->pg->n_audit = 0;
 	return err;
 }
 
 static enum cc_err op_end(struct kms_store *st, bool commit)
 {
 	struct kms_db *db = to_db(st);
+	struct kpg *pg = db->pg;
 	PGresult *r;
 	enum cc_err err;
 
-	db->pg->in_tx = false;
-	if (!commit || PQstatus(db->pg->conn) != CONNECTION_OK) {
+	tpk_forget(pg);
+	if (pg->begin_pending && (!commit || !pg->n_audit)) {
+		/* nothing was sent: nothing to commit or roll back */
+		pg->in_tx = pg->begin_pending = false;
+		pg->n_audit = 0;
+		return CC_OK;
+	}
+	if (!commit || PQstatus(pg->conn) != CONNECTION_OK) {
+		pg->in_tx = pg->begin_pending = false;
+		pg->n_audit = 0;
 		rollback(db);
 		if (commit)
-			set_err(db->pg, "connection lost before commit");
+			set_err(pg, "connection lost before commit");
 		return commit ? CC_ERR_STORE : CC_OK;
 	}
-	r = PQexec(db->pg->conn, "COMMIT");
-	err = result_err(db->pg, r);
+	/* the queued audit rows go with the COMMIT: one round trip */
+	err = kpg_run(db, -1, "COMMIT", NULL, 0, &r);
+	pg->in_tx = false;
 	/* COMMIT of a transaction a statement aborted answers ROLLBACK */
 	if (!err && strcmp(PQcmdStatus(r), "COMMIT")) {
-		set_err(db->pg, "transaction aborted: rolled back");
+		set_err(pg, "transaction aborted: rolled back");
 		err = CC_ERR_STORE;
 	}
 	PQclear(r);
+	/* a failed row stopped the pipeline before the COMMIT ran */
+	if (err && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+		rollback(db);
 	return err;
 }
 
@@ -925,6 +1330,8 @@ static const struct kms_store_ops pg_ops = {
 	.end = op_end,
 	.user_by_psk_id = op_user_by_psk_id,
 	.user_by_identity = op_user_by_identity,
+	.user_by_psk_id_and_owner = op_user_by_psk_id_and_owner,
+	.user_by_identity_with_policy = op_user_by_identity_with_policy,
 	.may_create_conference = op_may_create_conference,
 	.session_denied = op_session_denied,
 	.tpk_current = op_tpk_current,

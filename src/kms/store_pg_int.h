@@ -12,14 +12,29 @@
 /* Hot-path statements, prepared on every (re)connection. */
 enum kpg_stmt {
 	KPG_USER_BY_PSK_ID,
+	KPG_USER_AND_OWNER,
 	KPG_USER_BY_IDENTITY,
 	KPG_PATTERNS_IN_REALM,
 	KPG_USER_BY_ROWID,
 	KPG_POLICY_HAS,
+	KPG_USER_POLICY_IN,
+	KPG_USER_POLICY_OUT,
+	KPG_POLICY_PAIR,
 	KPG_TPK_CURRENT,
 	KPG_TPK_BY_ID,
 	KPG_AUDIT_INSERT,
 	KPG__COUNT
+};
+
+/* An audit record waiting to go with the transaction's next statement
+ * (never a key: the fields of struct kms_audit, cleaned). */
+struct kpg_audit_row {
+	char time[24];
+	char f[7][KMS_MAX_NAME];
+};
+
+enum {
+	KPG_AUDIT_QUEUE = 16 /* rows held before they are sent on their own */
 };
 
 struct kpg {
@@ -27,6 +42,16 @@ struct kpg {
 	char *conninfo; /* for reconnects; may hold a password: never logged */
 	bool prepared;  /* the KPG_* statements exist on this connection */
 	bool in_tx;     /* inside op_begin .. op_end: no silent reconnect */
+	/* Inside a transaction, BEGIN and the audit INSERTs wait and go in
+	 * one pipeline with the next statement or the COMMIT: */
+	bool begin_pending; /* BEGIN not sent yet: nothing has run */
+	size_t n_audit;     /* rows in audit_q, in the order of op_audit */
+	struct kpg_audit_row audit_q[KPG_AUDIT_QUEUE];
+	/* The current ticket key as read in this transaction (secret: wiped
+	 * at its end): the batch's other requests reuse it, as they see one
+	 * tpks table on SQLite, whose transaction holds the write lock. */
+	bool tpk_ok;
+	struct kms_tpk tpk;
 	int version;
 	char err[256]; /* the last failure, for kms_db_error */
 };
