@@ -34,6 +34,8 @@ TESTS=$2
 ENV_TAG=nodestls
 # shellcheck source=lib/confenv.sh disable=SC1091
 . "$(dirname "$0")/lib/confenv.sh"
+# shellcheck source=lib/kamtls.sh disable=SC1091
+. "$(dirname "$0")/lib/kamtls.sh"
 env_need "$CONCLAVE" "$KMSD" "$CONFD"
 KAMAILIO=$(command -v kamailio || ls /usr/sbin/kamailio 2>/dev/null)
 CFG=$(cd "$(dirname "$0")/.." && pwd)/etc/kamailio-dispatch.cfg
@@ -74,29 +76,10 @@ KAM=$(port)
 env_creds "$KPORT" alice bob carol
 env_kmsd "$KPORT" || exit 1
 
-# node TAG PORT: a confd node on TLS only ($W/TAG.conf, $W/TAG.log); NPID
-node() {
-	{
-		echo "udp off"
-		echo "tcp off"
-		echo "tls 127.0.0.1:$2"
-		echo "tls_cert $W/$1.pem"
-		echo "factory $FACTORY"
-		echo "node $1"
-		echo "credential $W/creds/confd.cred"
-		echo "skew $SKEW"
-		echo "idle_timeout 5"
-		echo "policy rekey-on=join,leave"
-		echo "policy min-rekey-interval=1s"
-		echo "policy grace=2000"
-		echo "policy ack-deadline=3000"
-		echo "log_level debug"
-	} >"$W/$1.conf"
-	"$CONFD" --config "$W/$1.conf" >"$W/$1.log" 2>&1 &
-	NPID=$!
-	env_bg $NPID
-	waitfor "$W/$1.log" "listening sip TLS" 100 ||
-		fail "confd node $1 did not come up: $(tail -3 "$W/$1.log")"
+node() { # tag port: a TLS-only node, rekeys on join and leave
+	kam_node "$1" "$2" "policy rekey-on=join,leave" \
+		"policy min-rekey-interval=1s" "policy grace=2000" \
+		"policy ack-deadline=3000"
 }
 node n1 "$P1"
 N1PID=$NPID
@@ -109,7 +92,6 @@ if grep -q "listening sip UDP\|listening sip TCP" "$W"/n?.log; then
 fi
 
 # ---- Kamailio: the shipped config with -A WITH_TLS --------------------------------
-mkdir -p "$W/kam"
 cat >"$W/dispatcher.list" <<EOF
 # set 1: n1, n2 (new conferences); set 100+K: node nK (its foci)
 1 sip:127.0.0.1:$P1;transport=tls 0 0 duid=n1
@@ -118,46 +100,7 @@ cat >"$W/dispatcher.list" <<EOF
 102 sip:127.0.0.1:$P2;transport=tls 0 0 duid=n2
 103 sip:127.0.0.1:$P3;transport=tls 0 0 duid=n3
 EOF
-# the tls profiles of etc/kamailio-tls.cfg, with this run's paths
-sed -e "s|/etc/conclave/kamailio.crt|$W/kamailio.crt|" \
-	-e "s|/etc/conclave/kamailio.key|$W/kamailio.key|" \
-	-e "s|/etc/conclave/nodes-ca.crt|$W/sip-ca.crt|" \
-	"$(dirname "$CFG")/kamailio-tls.cfg" >"$W/kamailio-tls.cfg"
-"$KAMAILIO" -f "$CFG" -DD -E -l "tls:127.0.0.1:$KAM" \
-	-A WITH_TLS -A "TLS_CFG=\"$W/kamailio-tls.cfg\"" \
-	-A "DS_LIST=\"$W/dispatcher.list\"" -A DS_PING=1 -A FR_TIMER=1000 \
-	-m 256 -M 16 -w "$W/kam" -Y "$W/kam" >"$W/kamailio.log" 2>&1 &
-KAMPID=$!
-env_bg $KAMPID
-# up = answers an OPTIONS over TLS, its certificate verified against the CA
-up=
-for _ in $(seq 1 50); do
-	kill -0 $KAMPID 2>/dev/null || break
-	if python3 - "$KAM" "$W/sip-ca.crt" <<'EOP' 2>/dev/null; then
-import socket, ssl, sys
-p = int(sys.argv[1])
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-ctx.check_hostname = False
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", p), timeout=1))
-lp = s.getsockname()[1]
-m = (f"OPTIONS sip:127.0.0.1:{p};transport=tls SIP/2.0\r\n"
-     f"Via: SIP/2.0/TLS 127.0.0.1:{lp};branch=z9hG4bK-probe{lp}\r\n"
-     f"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1:{p}>\r\n"
-     f"Call-ID: probe{lp}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 5\r\n"
-     f"Content-Length: 0\r\n\r\n")
-s.sendall(m.encode())
-sys.exit(0 if s.recv(4096).startswith(b"SIP/2.0 200") else 1)
-EOP
-		up=1
-		break
-	fi
-	sleep 0.1
-done
-if [ -z "$up" ]; then
-	fail "kamailio did not come up on TLS"
-	tail -20 "$W/kamailio.log"
-	exit 1
-fi
+kam_start || exit 1
 ok "kamailio up on tls:127.0.0.1:$KAM, its certificate verifies (n1=$P1, n2=$P2, n3=$P3)"
 if ss -uln | grep -q "127.0.0.1:$KAM "; then
 	fail "kamailio listens on UDP $KAM"

@@ -57,6 +57,9 @@
 #   rtp=LO-HI          rtp_ports [an even 100-port range picked free]
 #   tls=DIR            load DIR/cert.pem as sip_certificate and
 #                      sip_cafile (made by bs_tls_cert)
+#   outbound=URI       the account's outbound proxy (every request of the
+#                      account goes there, e.g. "sip:IP:PORT;transport=tls";
+#                      the Request-URI stays the dialled URI) [none]
 #
 # Driving it (how this was worked out on baresip 1.0.0):
 #   - `baresip -f DIR` reads DIR/config and DIR/accounts; -v verbose, -s
@@ -164,6 +167,7 @@ bs_config() { # name sip-port [key=value...]
 	shift 2
 	local user=$name source=ausine,440 mediaenc=srtp-mand
 	local codecs=PCMU/8000/1 answermode=auto ctrl= rtp= tls= host=127.0.0.1
+	local outbound=
 	for kv in "$@"; do
 		k=${kv%%=*}
 		v=${kv#*=}
@@ -177,6 +181,7 @@ bs_config() { # name sip-port [key=value...]
 		rtp) rtp=$v ;;
 		tls) tls=$v ;;
 		host) host=$v ;;
+		outbound) outbound=$v ;;
 		*) _bs_fail "bs_config: unknown key $k" && return 1 ;;
 		esac
 	done
@@ -244,6 +249,7 @@ EOF
 	# answermode=auto: answer incoming calls at once.
 	local me=""
 	[ "$mediaenc" = none ] || me=";mediaenc=$mediaenc"
+	[ -z "$outbound" ] || me="$me;outbound=\"$outbound\""
 	echo "<sip:$user@$host>;regint=0$me;audio_codecs=$codecs;answermode=$answermode" \
 		>"$BS_DIR/accounts"
 	eval "BS_CTRL_$name=$ctrl"
