@@ -134,6 +134,10 @@ static void usage(FILE *f)
 		   "  --scale-members N --scale: joiners per conference, the "
 		   "rekey size\n"
 		   "                    (default 1000)\n"
+		   "  --scale-drain S   --scale: idle S s between phases so "
+		   "the last phase's\n"
+		   "                    transactions end (default 35; 0: "
+		   "none)\n"
 		   "  --dispatch-cfg F  --scale: (default "
 		   "etc/kamailio-dispatch.cfg near the\n"
 		   "                    binary or in the current directory)\n"
@@ -230,6 +234,8 @@ static int parse(int argc, char **argv, struct bcd_opts *o)
 			o->scale_confs = (unsigned)atoi(v);
 		else if (!strcmp(a, "--scale-members"))
 			o->scale_members = (unsigned)atoi(v);
+		else if (!strcmp(a, "--scale-drain"))
+			o->scale_drain = (unsigned)atoi(v);
 		else if (!strcmp(a, "--dispatch-cfg"))
 			o->dispatch_cfg = v;
 		else if (!strcmp(a, "--storm-window"))
@@ -446,6 +452,7 @@ int bench_confd(int argc, char **argv)
 	m.o.sdes = BCD_SDES_DEFAULT;
 	m.o.scale_confs = 4;
 	m.o.scale_members = 1000;
+	m.o.scale_drain = 35;
 	rc = parse(argc, argv, &m.o);
 	if (rc >= 0)
 		return rc;

@@ -62,6 +62,7 @@ struct bcd_opts {
 	bool scale;
 	unsigned scale_confs;   /* conferences per phase */
 	unsigned scale_members; /* joiners per conference = rekey size */
+	unsigned scale_drain;   /* s idle between phases (timers expire) */
 	const char *dispatch_cfg;
 	const char *confd_extra; /* file: lines appended to confd's config */
 };
@@ -256,6 +257,11 @@ int bcd_join_multi(struct bcd_load *l, const unsigned *confs, unsigned n,
 /* The newest member of conf leaves (BYE); wait for every other member
  * to answer its re-INVITE. */
 int bcd_rekey(struct bcd_load *l, unsigned conf, struct bcd_rekey_res *r);
+/* Run the event loop for ms (answering what comes in), e.g. until the
+ * finished transactions' timers (32 s) are gone. */
+int bcd_idle(struct bcd_load *l, unsigned ms);
+/* Timers in libre's list (one sorted list: each start walks it). */
+size_t bcd_timers(void);
 /* Join storm (issue 5 §4): wait until confd's epochs settle, then join
  * every prepared joiner of conf, the INVITEs sent evenly over
  * o->storm_spread, answer the re-INVITEs until the newest epoch is

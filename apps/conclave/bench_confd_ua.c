@@ -875,6 +875,28 @@ int bcd_run(struct bcd_load *l)
 	return run_loop(l);
 }
 
+static void idle_h(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+int bcd_idle(struct bcd_load *l, unsigned ms)
+{
+	tmr_start(&l->poll, ms, idle_h, l);
+	return run_loop(l);
+}
+
+size_t bcd_timers(void)
+{
+	char buf[256] = "";
+	unsigned n = 0;
+
+	/* tmr_status prints "Timers (N):" and then each timer (cut off) */
+	(void)re_snprintf(buf, sizeof(buf), "%H", tmr_status, NULL);
+	return sscanf(buf, "Timers (%u)", &n) == 1 ? n : 0;
+}
+
 size_t bcd_media_members(struct bcd_load *l, unsigned conf, struct bcd_mm **out,
 			 uint16_t *focus_port)
 {
