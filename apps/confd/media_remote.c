@@ -701,7 +701,8 @@ static void rm_destructor(void *arg)
 	struct rmedia *rm = arg;
 
 	list_unlink(&rm->le); /* out of node_lost's reach first */
-	if (rm->n)            /* NULL: r_alloc failed before it had a node */
+	/* no node: r_alloc failed before it had one */
+	if (rm->n)
 		(void)rreq(rm, MPROTO_DESTROY, NULL, 0, NULL, NULL);
 	tmr_cancel(&rm->tmr);
 	tmr_cancel(&rm->lost);
