@@ -37,29 +37,7 @@ ENV_TAG=nodestls
 # shellcheck source=lib/kamtls.sh disable=SC1091
 . "$(dirname "$0")/lib/kamtls.sh"
 env_need "$CONCLAVE" "$KMSD" "$CONFD"
-KAMAILIO=$(command -v kamailio || ls /usr/sbin/kamailio 2>/dev/null)
-CFG=$(cd "$(dirname "$0")/.." && pwd)/etc/kamailio-dispatch.cfg
-if [ -z "$KAMAILIO" ] || [ ! -x "$KAMAILIO" ]; then
-	echo "skip: kamailio is not installed"
-	FAIL=0
-	exit 77
-fi
-TLSMOD=
-for f in /usr/lib/*/kamailio/modules/tls.so /usr/lib*/kamailio/modules/tls.so; do
-	[ -f "$f" ] && TLSMOD=$f
-done
-if [ -z "$TLSMOD" ]; then
-	echo "skip: kamailio has no tls module (Debian: kamailio-tls-modules)"
-	FAIL=0
-	exit 77
-fi
-for t in openssl ss; do
-	command -v $t >/dev/null || {
-		echo "skip: need $t"
-		FAIL=0
-		exit 77
-	}
-done
+kam_need
 
 # ---- certificates: one CA for Kamailio and the nodes, a stranger CA -------------
 env_ca sip-ca && env_ca stranger-ca || fail "openssl: CA"

@@ -1,9 +1,10 @@
 # kamtls.sh -- sourced (after confenv.sh) by the tests that put TLS-only
 # confd focus nodes behind Kamailio over SIP/TLS (etc/kamailio-dispatch.cfg
 # -A WITH_TLS, docs/DEPLOY.md "SIP over TLS through Kamailio"). The test
-# sets KAMAILIO (the binary), CFG (etc/kamailio-dispatch.cfg), KAM (the
-# proxy's TLS port) and makes $W/sip-ca.crt and $W/kamailio.{crt,key}
-# (env_ca, env_leaf); then:
+# calls kam_need (skip, exit 77, unless kamailio, its tls module, openssl
+# and ss are here; sets KAMAILIO and CFG, the shipped
+# etc/kamailio-dispatch.cfg), sets KAM (the proxy's TLS port) and makes
+# $W/sip-ca.crt and $W/kamailio.{crt,key} (env_ca, env_leaf); then:
 #   kam_node TAG PORT [LINE...]  a confd node listening on TLS only
 #                                ($W/TAG.conf, $W/TAG.log), extra config
 #                                lines after the common ones; $NPID
@@ -13,6 +14,33 @@
 #                                returns once it answers an OPTIONS over
 #                                TLS with a certificate that verifies
 #                                against $W/sip-ca.crt; $KAMPID
+
+kam_need() {
+	local f t tlsmod=
+	KAMAILIO=$(command -v kamailio || ls /usr/sbin/kamailio 2>/dev/null)
+	CFG=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/etc/kamailio-dispatch.cfg
+	if [ -z "$KAMAILIO" ] || [ ! -x "$KAMAILIO" ]; then
+		echo "skip: kamailio is not installed"
+		FAIL=0
+		exit 77
+	fi
+	for f in /usr/lib/*/kamailio/modules/tls.so \
+		/usr/lib*/kamailio/modules/tls.so; do
+		[ -f "$f" ] && tlsmod=$f
+	done
+	if [ -z "$tlsmod" ]; then
+		echo "skip: kamailio has no tls module (Debian: kamailio-tls-modules)"
+		FAIL=0
+		exit 77
+	fi
+	for t in openssl ss; do
+		command -v $t >/dev/null || {
+			echo "skip: need $t"
+			FAIL=0
+			exit 77
+		}
+	done
+}
 
 kam_node() { # tag port [config lines...]
 	local tag=$1 p=$2 line
