@@ -18,6 +18,80 @@ void defer_rekey_ev(struct leg *l, enum conf_event_type type, uint32_t epoch)
 	tmr_start(&l->ev_tmr, 0, ev_h, l);
 }
 
+/* ---- windows: requests in flight across all conferences -------------------
+ * A rekey of a large conference would send every member its re-INVITE,
+ * and then its switch INFO, at once: at 1,000 members most 200 OKs
+ * overflowed the UDP receive buffer and came back only with the members'
+ * retransmissions (+0.5, +1.5, +3.5 s), and 5,000 INFOs at once left
+ * 5,000 finished transactions in libre's one sorted timer list (timer K,
+ * 5 s), which every later timer start walked past (SDES joins right after
+ * a 5,000-member rekey ran at 36/s). At most WINDOW of each are in
+ * flight; the rest wait and go out as answers come in (64 and 32
+ * measured alike: docs/PERFORMANCE.md "Rekey window", "Receive buffer
+ * and switch window"). */
+enum {
+	WINDOW = 64
+};
+
+/* true: send now (a place is free, or the leg holds one); false: it
+ * waits, for epoch or, if it waited already, for the newer one. */
+static bool lwin_admit(struct lwin *w, struct lwin_slot *s, struct leg *l,
+		       uint32_t epoch)
+{
+	if (s->epoch) {
+		s->epoch = epoch;
+		return false;
+	}
+	if (s->in || w->inflight < WINDOW)
+		return true;
+	s->leg = l;
+	s->epoch = epoch;
+	list_append(&w->wait, &s->le, s);
+	return false;
+}
+
+/* The leg's request went out: it holds a place until lwin_release. */
+static void lwin_take(struct lwin *w, struct lwin_slot *s)
+{
+	if (s->in)
+		return;
+	s->in = true;
+	w->inflight++;
+}
+
+static void lwin_pump(struct lwin *w)
+{
+	while (w->inflight < WINDOW && w->wait.head) {
+		struct lwin_slot *s = w->wait.head->data;
+		struct leg *l = s->leg;
+		uint32_t epoch = s->epoch;
+		const struct conf_epoch_keys *e;
+
+		list_unlink(&s->le);
+		s->epoch = 0;
+		if (l->dead || !l->member || !l->cc || l->cc->ended)
+			continue;
+		e = conf_epoch_keys(l->cc->core, epoch);
+		if (e)
+			w->send(l, e);
+	}
+}
+
+/* The answer came, or the leg goes: out of the wait list, its place
+ * (if it held one) to the next. */
+static void lwin_release(struct lwin *w, struct lwin_slot *s)
+{
+	if (s->epoch) {
+		list_unlink(&s->le);
+		s->epoch = 0;
+	}
+	if (!s->in)
+		return;
+	s->in = false;
+	w->inflight--;
+	lwin_pump(w);
+}
+
 /* ---- the switch signal (D7) ------------------------------------------------
  * Every remaining member acknowledged epoch e (or the ack deadline removed
  * the others): tell each member to send under it now. The signal is a
@@ -27,48 +101,18 @@ void defer_rekey_ev(struct leg *l, enum conf_event_type type, uint32_t epoch)
  * members whose INVITE said Recv-Info: mikey-switch. The others switch by
  * their own rule (spec/3gpp-kms-conferencing.md §4.4 step 6). */
 
-/* Like the re-INVITEs (below), the INFOs of a large conference go out at
- * most SW_WINDOW at a time: 5,000 at once overflowed the members' receive
- * buffers, and each of the 5,000 transactions then lingering in libre's
- * timer list (timer K, 5 s over UDP) made every later timer start walk
- * past them: SDES joins into a 5,000-member conference right after its
- * rekey ran at 36 per second instead of ~1,200 (docs/PERFORMANCE.md
- * "Switch window"). */
-enum {
-	SW_WINDOW = 64
-};
-
 static bool switch_leg(struct leg *l, const struct conf_epoch_keys *e);
 
-static void switch_pump(void)
+/* confd_g.sw_win's sender: the INFO holds a place until its answer. */
+static void switch_send(struct leg *l, const struct conf_epoch_keys *e)
 {
-	while (confd_g.sw_inflight < SW_WINDOW && confd_g.sw_wait.head) {
-		struct leg *l = confd_g.sw_wait.head->data;
-		const struct conf_epoch_keys *e;
-
-		list_unlink(&l->sw_le);
-		e = l->dead || !l->member || !l->cc || l->cc->ended ?
-			    NULL :
-			    conf_epoch_keys(l->cc->core, l->sw_epoch);
-		l->sw_epoch = 0;
-		if (e && switch_leg(l, e)) {
-			l->sw_in_window = true;
-			confd_g.sw_inflight++;
-		}
-	}
+	if (switch_leg(l, e))
+		lwin_take(&confd_g.sw_win, &l->sw_w);
 }
 
 void switch_window_release(struct leg *l)
 {
-	if (l->sw_epoch) {
-		list_unlink(&l->sw_le);
-		l->sw_epoch = 0;
-	}
-	if (!l->sw_in_window)
-		return;
-	l->sw_in_window = false;
-	confd_g.sw_inflight--;
-	switch_pump();
+	lwin_release(&confd_g.sw_win, &l->sw_w);
 }
 
 static void switch_resp_h(int err, const struct sip_msg *msg, void *arg)
@@ -145,19 +189,8 @@ void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
 		    !l->recv_switch)
 			continue;
 		n++;
-		if (l->sw_epoch) { /* still waiting: the newest epoch */
-			l->sw_epoch = e->epoch;
-			continue;
-		}
-		if (confd_g.sw_inflight >= SW_WINDOW) {
-			list_append(&confd_g.sw_wait, &l->sw_le, l);
-			l->sw_epoch = e->epoch;
-			continue;
-		}
-		if (switch_leg(l, e)) {
-			l->sw_in_window = true;
-			confd_g.sw_inflight++;
-		}
+		if (lwin_admit(&confd_g.sw_win, &l->sw_w, l, e->epoch))
+			switch_send(l, e);
 	}
 	if (n)
 		confd_log(CONFD_LOG_INFO,
@@ -167,45 +200,15 @@ void send_switch(struct cconf *cc, const struct conf_epoch_keys *e)
 			  cc->focus, e->epoch, n);
 }
 
-/* A rekey of a large conference would send every member its re-INVITE at
- * once, and the 200 OKs would come back at once: at 1,000 members most of
- * them overflowed the UDP receive buffer and were recovered only by the
- * members' retransmissions (+0.5, +1.5, +3.5 s). At most UPD_WINDOW
- * re-INVITEs are in flight; the rest wait, oldest first, and go out as
- * answers come in (64 and 32 measured alike here: docs/PERFORMANCE.md,
- * "Rekey window"). */
-enum {
-	UPD_WINDOW = 64
-};
-
-static void window_pump(void)
+void rekey_windows_init(void)
 {
-	while (confd_g.upd_inflight < UPD_WINDOW && confd_g.upd_wait.head) {
-		struct leg *l = confd_g.upd_wait.head->data;
-		const struct conf_epoch_keys *e;
-		uint32_t epoch = l->wait_epoch;
-
-		list_unlink(&l->wait_le);
-		l->wait_epoch = 0;
-		if (l->dead || !l->member || !l->cc || l->cc->ended)
-			continue;
-		e = conf_epoch_keys(l->cc->core, epoch);
-		if (e)
-			send_update(l, e);
-	}
+	confd_g.upd_win.send = send_update;
+	confd_g.sw_win.send = switch_send;
 }
 
 void rekey_window_release(struct leg *l)
 {
-	if (l->wait_epoch) {
-		list_unlink(&l->wait_le);
-		l->wait_epoch = 0;
-	}
-	if (!l->in_window)
-		return;
-	l->in_window = false;
-	confd_g.upd_inflight--;
-	window_pump();
+	lwin_release(&confd_g.upd_win, &l->upd_w);
 }
 
 void send_update(struct leg *l, const struct conf_epoch_keys *e)
@@ -231,18 +234,12 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e)
 			  conf_name(l), e->epoch, who(l), l->upd_epoch);
 		return;
 	}
-	if (!l->in_window && confd_g.upd_inflight >= UPD_WINDOW) {
-		if (!l->wait_epoch)
-			list_append(&confd_g.upd_wait, &l->wait_le, l);
-		l->wait_epoch = e->epoch; /* the newest, if it waited before */
+	if (!lwin_admit(&confd_g.upd_win, &l->upd_w, l, e->epoch))
 		return;
-	}
 	if (l->trust_sdes) {
 		sdes_send_update(l, e);
-		if (l->upd_epoch && !l->in_window) {
-			l->in_window = true;
-			confd_g.upd_inflight++;
-		}
+		if (l->upd_epoch)
+			lwin_take(&confd_g.upd_win, &l->upd_w);
 		return;
 	}
 	epoch_kmsc_key(e, &k);
@@ -269,8 +266,7 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e)
 		return;
 	}
 	l->upd_epoch = e->epoch;
-	l->in_window = true;
-	confd_g.upd_inflight++;
+	lwin_take(&confd_g.upd_win, &l->upd_w);
 	confd_log(CONFD_LOG_INFO,
 		  "conference %s: rekey: re-INVITE to %s with epoch %" PRIu32
 		  " (MKI 0x%08" PRIx32 ")",

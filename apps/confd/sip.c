@@ -1075,6 +1075,7 @@ int confd_sip_start(const struct confd_conf *cf, struct kmsc_cred *cred)
 
 	confd_g.cf = cf;
 	confd_g.cred = cred;
+	rekey_windows_init();
 	if (sipglue_factory_parts(cf->factory, conf, sizeof(conf),
 				  confd_g.realm, sizeof(confd_g.realm))) {
 		confd_log(CONFD_LOG_ERROR, "factory %s: not a sip URI",

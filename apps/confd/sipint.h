@@ -22,6 +22,26 @@
 
 struct cconf;
 
+/* A window of requests in flight across all conferences (rekey.c): at
+ * most max; the legs beyond it wait, oldest first, each for the newest
+ * epoch it was due. A leg holds one slot per window. */
+struct leg;
+struct conf_epoch_keys;
+
+struct lwin_slot {
+	struct le le;    /* in the window's wait list */
+	struct leg *leg; /* set while waiting */
+	uint32_t epoch;  /* the epoch it waits for, 0 = not waiting */
+	bool in;         /* holds one of the places */
+};
+
+struct lwin {
+	struct list wait;
+	uint32_t inflight;
+	/* send e to l (which takes its place with lwin_take, or not) */
+	void (*send)(struct leg *l, const struct conf_epoch_keys *e);
+};
+
 struct leg {
 	struct le le; /* confd_g.legs */
 	struct cconf *cc;
@@ -45,9 +65,7 @@ struct leg {
 	struct kmsc_update upd; /* CSB update in flight */
 	uint32_t upd_epoch;     /* its epoch, 0 = none */
 	uint32_t queued_epoch;  /* due while upd_epoch was in flight */
-	struct le wait_le;      /* confd_g.upd_wait: held by the window */
-	uint32_t wait_epoch;    /* the epoch it waits to be sent */
-	bool in_window;         /* one of the re-INVITEs in flight */
+	struct lwin_slot upd_w; /* its place in confd_g.upd_win */
 	struct tmr ev_tmr;      /* deferred REKEY_ACK / REKEY_FAILED */
 	enum conf_event_type ev_type;
 	uint32_t ev_epoch;
@@ -59,9 +77,7 @@ struct leg {
 	struct sip_request *ntfy; /* our NOTIFY in flight (on the referrer) */
 	struct dialout *dl;       /* ticket and target while dialling */
 	struct sip_request *info_req; /* the switch INFO in flight */
-	struct le sw_le;              /* confd_g.sw_wait: held by the window */
-	uint32_t sw_epoch;            /* the epoch its switch waits for */
-	bool sw_in_window;            /* one of the switch INFOs in flight */
+	struct lwin_slot sw_w;        /* its place in confd_g.sw_win */
 	/* SDES member (sdes.c, D8): identity = SIP From over TLS, not the
 	 * KMS; keys in a=crypto */
 	bool trust_sdes;
@@ -106,12 +122,8 @@ struct confd_sip_state {
 	struct tmr rtp_tmr; /* the RTP timeout check */
 	struct tls *tls;    /* the TLS listener's certificate and key */
 	struct sip_lsnr *owner_lsnr; /* owner.c, ahead of sipsess */
-	/* rekey re-INVITEs in flight, at most UPD_WINDOW (rekey.c) */
-	uint32_t upd_inflight;
-	struct list upd_wait;
-	/* switch INFOs in flight, at most SW_WINDOW (rekey.c) */
-	uint32_t sw_inflight;
-	struct list sw_wait;
+	struct lwin upd_win;         /* rekey re-INVITEs in flight (rekey.c) */
+	struct lwin sw_win;          /* switch INFOs in flight (rekey.c) */
 	bool closing;
 };
 
@@ -220,6 +232,8 @@ void send_update(struct leg *l, const struct conf_epoch_keys *e);
 void send_switch(struct cconf *cc, const struct conf_epoch_keys *e);
 /** The leg's re-INVITE is answered or the leg is gone: let the next
  *  waiting one go. */
+/** The two windows' senders (before any rekey). */
+void rekey_windows_init(void);
 void rekey_window_release(struct leg *l);
 /** The leg's switch INFO is answered or the leg goes: the next may go. */
 void switch_window_release(struct leg *l);
